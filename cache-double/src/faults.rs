@@ -1,0 +1,276 @@
+//! The gate every RPC passes before it reaches the services: authentication,
+//! the `/block` switch, process-wide latency and error rate, and momento-local's
+//! header-driven fault injection. A tower layer, so the services stay plain.
+//!
+//! Header semantics follow momento-local: `return-error` names a gRPC code in
+//! kebab case (`unavailable`, `not-found`, ...), `error-rpcs` / `delay-rpcs`
+//! list RPC names separated by spaces (`get set dictionary-get`), `delay-ms`
+//! delays the reply (errors included), and `error-count` / `delay-count` limit
+//! the fault to the first N matching requests of one `request-id`.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{HeaderMap, Request, Response};
+use parking_lot::Mutex;
+use rand::Rng;
+use tonic::body::Body;
+use tonic::{Code, Status};
+
+use crate::state::Shared;
+use crate::stats::rpc_index;
+
+/// Process-wide fault settings, fixed when the double starts.
+#[derive(Debug, Clone, Default)]
+pub struct FaultConfig {
+    /// When set, every RPC must carry exactly this `authorization` value.
+    pub api_key: Option<String>,
+    /// Added before every reply, to mimic a network hop (e.g. 1.8 ms from Lambda).
+    pub latency: Duration,
+    /// Fraction (0.0–1.0) of RPCs answered with `error_code` instead.
+    pub error_rate: f64,
+    /// The code used by `error_rate`.
+    pub error_code: Option<Code>,
+}
+
+/// Parses momento-local's kebab-case error names (`resource-exhausted`).
+pub fn parse_code(name: &str) -> Option<Code> {
+    Some(
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "unavailable" => Code::Unavailable,
+            "unknown" => Code::Unknown,
+            "already-exists" => Code::AlreadyExists,
+            "not-found" => Code::NotFound,
+            "internal" => Code::Internal,
+            "permission-denied" => Code::PermissionDenied,
+            "unauthenticated" => Code::Unauthenticated,
+            "cancelled" => Code::Cancelled,
+            "resource-exhausted" => Code::ResourceExhausted,
+            "invalid-argument" => Code::InvalidArgument,
+            "deadline-exceeded" => Code::DeadlineExceeded,
+            "failed-precondition" => Code::FailedPrecondition,
+            _ => return None,
+        },
+    )
+}
+
+/// momento-local's name for an RPC: the method in kebab case, with its two
+/// aliases (SetIfNotExists is `set-if`, ListErase is `list-remove`).
+pub fn local_rpc_name(method: &str) -> String {
+    match method {
+        "SetIfNotExists" => return "set-if".into(),
+        "ListErase" => return "list-remove".into(),
+        _ => {}
+    }
+    let mut name = String::with_capacity(method.len() + 4);
+    for (i, c) in method.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                name.push('-');
+            }
+            name.push(c.to_ascii_lowercase());
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+/// How many matching requests of one `request-id` have been failed or delayed.
+#[derive(Default)]
+struct Session {
+    errors: u64,
+    delays: u64,
+}
+
+/// The fault state shared by all connections.
+pub struct Faults {
+    config: FaultConfig,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+/// What to do with one request.
+#[derive(Debug, Default)]
+struct Plan {
+    delay: Duration,
+    error: Option<Status>,
+}
+
+impl Faults {
+    pub fn new(config: FaultConfig) -> Self {
+        Self {
+            config,
+            sessions: Mutex::default(),
+        }
+    }
+
+    fn plan(&self, shared: &Shared, headers: &HeaderMap, method: &str) -> Plan {
+        let mut plan = Plan {
+            delay: self.config.latency,
+            error: None,
+        };
+        if let Some(key) = &self.config.api_key {
+            let given = headers.get("authorization").map(|v| v.as_bytes());
+            if given != Some(key.as_bytes()) {
+                // Never echo what was sent: it may be someone's real key.
+                plan.error = Some(Status::unauthenticated("missing or wrong API key"));
+                return plan;
+            }
+        }
+        if shared.blocked.load(Ordering::Relaxed) {
+            plan.error = Some(Status::unavailable(
+                "the cache double is blocked (simulated outage)",
+            ));
+            return plan;
+        }
+        if self.config.error_rate > 0.0 && rand::rng().random_bool(self.config.error_rate.min(1.0))
+        {
+            let code = self.config.error_code.unwrap_or(Code::Unavailable);
+            plan.error = Some(Status::new(code, "injected by --error-rate"));
+        }
+        if headers.contains_key("error-rpcs") || headers.contains_key("delay-rpcs") {
+            self.plan_from_headers(headers, method, &mut plan);
+        }
+        plan
+    }
+
+    fn plan_from_headers(&self, headers: &HeaderMap, method: &str, plan: &mut Plan) {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let number = |name: &str| text(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let rpc = local_rpc_name(method);
+        let listed =
+            |name: &str| text(name).is_some_and(|list| list.split_whitespace().any(|r| r == rpc));
+        let session_id = text("request-id").unwrap_or_default().to_owned();
+        let mut sessions = self.sessions.lock();
+        let session = sessions.entry(session_id).or_default();
+
+        if listed("delay-rpcs") {
+            if let Some(ms) = number("delay-ms") {
+                if number("delay-count").is_none_or(|limit| session.delays < limit) {
+                    session.delays += 1;
+                    plan.delay += Duration::from_millis(ms);
+                }
+            }
+        }
+        if listed("error-rpcs") {
+            if let Some(code) = text("return-error").and_then(parse_code) {
+                if number("error-count").is_none_or(|limit| session.errors < limit) {
+                    session.errors += 1;
+                    plan.error = Some(Status::new(
+                        code,
+                        format!("injected by return-error for {rpc}"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The tower layer that puts [`Gate`] in front of the services.
+#[derive(Clone)]
+pub struct GateLayer {
+    shared: Arc<Shared>,
+    faults: Arc<Faults>,
+}
+
+impl GateLayer {
+    pub fn new(shared: Arc<Shared>, faults: Arc<Faults>) -> Self {
+        Self { shared, faults }
+    }
+}
+
+impl<S> tower::Layer<S> for GateLayer {
+    type Service = Gate<S>;
+
+    fn layer(&self, inner: S) -> Gate<S> {
+        Gate {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// Counts each call, applies the fault plan, and counts error replies.
+#[derive(Clone)]
+pub struct Gate<S> {
+    inner: S,
+    layer: GateLayer,
+}
+
+impl<S> tower::Service<Request<Body>> for Gate<S>
+where
+    S: tower::Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let method = request.uri().path().rsplit('/').next().unwrap_or_default();
+        let shared = self.layer.shared.clone();
+        let rpc = rpc_index(method);
+        shared.stats.call(rpc);
+        let plan = self.layer.faults.plan(&shared, request.headers(), method);
+        // The clone-and-swap dance: the clone may not be ready, the original is.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            if !plan.delay.is_zero() {
+                tokio::time::sleep(plan.delay).await;
+            }
+            let response = match plan.error {
+                Some(status) => status.into_http(),
+                None => inner.call(request).await?,
+            };
+            let failed = response
+                .headers()
+                .get("grpc-status")
+                .is_some_and(|code| code.as_bytes() != b"0");
+            if failed {
+                shared.stats.error(rpc);
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_names_match_momento_local() {
+        assert_eq!(local_rpc_name("Get"), "get");
+        assert_eq!(local_rpc_name("GetBatch"), "get-batch");
+        assert_eq!(local_rpc_name("DictionaryGet"), "dictionary-get");
+        assert_eq!(local_rpc_name("SetIfNotExists"), "set-if");
+        assert_eq!(local_rpc_name("UpdateTtl"), "update-ttl");
+    }
+
+    #[test]
+    fn error_names_parse() {
+        assert_eq!(
+            parse_code("resource-exhausted"),
+            Some(Code::ResourceExhausted)
+        );
+        assert_eq!(
+            parse_code("deadline-exceeded"),
+            Some(Code::DeadlineExceeded)
+        );
+        assert_eq!(parse_code("nonsense"), None);
+    }
+}

@@ -1,0 +1,44 @@
+//! A Momento-compatible cache server for local development and tests.
+//!
+//! It serves Momento's gRPC data plane (`cache_client.Scs`) and control plane
+//! (`control_client.ScsControl`) on one plaintext port, so the real `momento`
+//! SDK works against it unchanged, plus a small admin HTTP API for tests.
+//!
+//! # Layout
+//! - [`store`]: items with per-item TTL, bounded memory, LRU-like eviction.
+//! - [`service`]: the RPCs, with Momento's semantics and error codes.
+//! - [`faults`]: the tower layer for auth, latency, error rate, `/block`, and
+//!   momento-local's fault-injection headers.
+//! - [`admin`]: `/health`, `/stats`, `/block`, `/unblock`.
+//! - [`server`]: [`serve`] for the binary, [`CacheDouble`] for tests.
+//! - [`floor`]: a do-nothing server that bounds what any double can achieve,
+//!   for the benchmark.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo() -> Result<(), cache_double::ServeError> {
+//! use cache_double::{CacheDouble, DoubleConfig};
+//! let double = CacheDouble::start(DoubleConfig {
+//!     caches: vec!["sample-a".into()],
+//!     ..Default::default()
+//! })
+//! .await?;
+//! println!("Momento endpoint: {}", double.endpoint());
+//! double.stop().await
+//! # }
+//! ```
+
+pub mod admin;
+pub mod faults;
+pub mod floor;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod stats;
+pub mod store;
+mod unimplemented;
+
+pub use admin::AdminStats;
+pub use faults::FaultConfig;
+pub use server::{bind, serve, CacheDouble, DoubleConfig, ServeError};
+pub use store::Limits;

@@ -1,0 +1,152 @@
+//! `cache-double`: run the Momento-compatible cache server.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use cache_double::faults::parse_code;
+use cache_double::{serve, DoubleConfig, FaultConfig, Limits};
+use clap::Parser;
+
+/// A Momento-compatible cache server (gRPC, plaintext) for local development
+/// and tests. Point the Momento SDK at it with an insecure endpoint override,
+/// e.g. `http://127.0.0.1:9090`.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address for the gRPC API (Momento data and control planes).
+    #[arg(long, env = "CACHE_DOUBLE_ADDR", default_value = "127.0.0.1:9090")]
+    addr: SocketAddr,
+
+    /// Address for the admin HTTP API (/health, /stats, POST /block, POST /unblock).
+    /// Use "off" to disable it.
+    #[arg(
+        long,
+        env = "CACHE_DOUBLE_ADMIN_ADDR",
+        default_value = "127.0.0.1:9091"
+    )]
+    admin_addr: String,
+
+    /// Require this API key in the `authorization` metadata of every call
+    /// (the `api_key` inside a v1 Momento key). Without it, any caller is accepted.
+    #[arg(long, env = "CACHE_DOUBLE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+
+    /// Create this cache at start (repeat for several).
+    #[arg(long = "cache", value_name = "NAME")]
+    caches: Vec<String>,
+
+    /// Evict once a cache holds more than this many bytes (keys, values, overhead).
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    max_bytes: usize,
+
+    /// Evict once a cache holds more than this many items.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_items: usize,
+
+    /// Refuse items (key + value) larger than this many bytes, as Momento does (5 MB).
+    #[arg(long, default_value_t = 5 * 1024 * 1024)]
+    max_item_bytes: usize,
+
+    /// Delay every reply by this much, e.g. "1800us" or "2ms", to mimic the
+    /// network between Lambda and Momento (timer granularity is about 1 ms).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    latency: Duration,
+
+    /// Fraction of RPCs (0.0 to 1.0) answered with --error-code instead.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    error_rate: f64,
+
+    /// gRPC code for --error-rate, in momento-local's names (unavailable,
+    /// internal, deadline-exceeded, resource-exhausted, ...).
+    #[arg(long, default_value = "unavailable", value_parser = parse_error_code)]
+    error_code: tonic::Code,
+
+    /// Log filter, e.g. "info" or "cache_double=debug" (RUST_LOG also works).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    log: String,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("{rate} is not between 0.0 and 1.0"))
+    }
+}
+
+fn parse_error_code(s: &str) -> Result<tonic::Code, String> {
+    parse_code(s).ok_or_else(|| {
+        format!("`{s}` is not a known error name (try unavailable, internal, deadline-exceeded)")
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&args.log).context("invalid --log filter")?,
+        )
+        .init();
+
+    let admin_addr: Option<SocketAddr> = match args.admin_addr.as_str() {
+        "off" => None,
+        addr => Some(
+            addr.parse()
+                .with_context(|| format!("invalid --admin-addr `{addr}`"))?,
+        ),
+    };
+    let listener = cache_double::bind(args.addr).await?;
+    let admin = match admin_addr {
+        Some(addr) => Some(cache_double::bind(addr).await?),
+        None => None,
+    };
+    let config = DoubleConfig {
+        limits: Limits {
+            max_bytes: args.max_bytes,
+            max_items: args.max_items,
+            max_item_bytes: args.max_item_bytes,
+        },
+        faults: FaultConfig {
+            api_key: args.api_key,
+            latency: args.latency,
+            error_rate: args.error_rate,
+            error_code: Some(args.error_code),
+        },
+        caches: args.caches,
+    };
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        admin = ?admin.as_ref().and_then(|a| a.local_addr().ok()),
+        auth = config.faults.api_key.is_some(),
+        caches = ?config.caches,
+        "cache double listening"
+    );
+    serve(listener, admin, config, shutdown_signal()).await?;
+    tracing::info!("cache double stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,73 @@
+//! State shared by the gRPC services, the fault layer and the admin endpoint.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use tonic::Status;
+
+use crate::stats::Stats;
+use crate::store::{Cache, Limits};
+
+/// Everything one running double knows.
+pub struct Shared {
+    caches: RwLock<HashMap<String, Arc<Cache>>>,
+    /// Bounds applied to each cache.
+    pub limits: Limits,
+    pub stats: Stats,
+    /// Set by `/block`: every RPC answers UNAVAILABLE until `/unblock`.
+    pub blocked: AtomicBool,
+}
+
+impl Shared {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            caches: RwLock::default(),
+            limits,
+            stats: Stats::default(),
+            blocked: AtomicBool::new(false),
+        }
+    }
+
+    /// The cache named `name`, or NOT_FOUND as Momento answers (the SDK maps
+    /// it to `CacheNotFoundError`).
+    pub fn cache(&self, name: &str) -> Result<Arc<Cache>, Status> {
+        self.caches
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Status::not_found(format!("cache '{name}' does not exist")))
+    }
+
+    /// Creates `name`; false if it already existed.
+    pub fn create_cache(&self, name: &str) -> bool {
+        let mut caches = self.caches.write();
+        if caches.contains_key(name) {
+            return false;
+        }
+        caches.insert(name.to_owned(), Arc::new(Cache::new(self.limits)));
+        true
+    }
+
+    /// Deletes `name`; false if it did not exist.
+    pub fn delete_cache(&self, name: &str) -> bool {
+        self.caches.write().remove(name).is_some()
+    }
+
+    /// Cache names, sorted.
+    pub fn cache_names(&self) -> Vec<String> {
+        let mut names: Vec<_> = self.caches.read().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Every cache, for the purge task and `/stats`.
+    pub fn caches(&self) -> Vec<(String, Arc<Cache>)> {
+        self.caches
+            .read()
+            .iter()
+            .map(|(n, c)| (n.clone(), c.clone()))
+            .collect()
+    }
+}
