@@ -1,1 +1,184 @@
-fn main() {}
+//! Benchmark: the cache double against the protocol floor, through the real
+//! Momento SDK, in one run on this machine.
+//!
+//! For each server it prints sequential Get latency (p50/p99 over
+//! `BENCH_CALLS` calls) and Get throughput with 64 concurrent tasks for
+//! `BENCH_SECONDS` seconds, then the double/floor ratios. Each server runs on
+//! its own Tokio runtime so client and server do not share a scheduler.
+//!
+//! Run: `cargo bench -p cache-double --bench protocol`
+//! (env: BENCH_CALLS=20000 BENCH_SECONDS=5 BENCH_TASKS=64 BENCH_CONNECTIONS=4)
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
+use cache_double::floor::FloorServer;
+use cache_double::{CacheDouble, DoubleConfig};
+use hdrhistogram::Histogram;
+use momento::cache::GetResponse;
+use momento::CacheClient;
+
+const CACHE: &str = "bench";
+const KEY: &str = "Car";
+const BODY: &[u8] = br#"{"location":"Car","description":"Car description","notes":"Car notes"}"#;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Figures {
+    p50_us: f64,
+    p99_us: f64,
+    ops_per_sec: f64,
+}
+
+fn client(endpoint: &str, connections: usize) -> CacheClient {
+    let mut settings = ClientSettings::new(Some(endpoint), ApiKey::new(local_api_key("bench")));
+    settings.connections = connections;
+    connect(&settings).expect("client builds")
+}
+
+async fn get_hit(client: &CacheClient) {
+    match client.get(CACHE, KEY).await {
+        Ok(GetResponse::Hit { .. }) => {}
+        other => panic!("expected a hit, got {other:?}"),
+    }
+}
+
+async fn measure(
+    endpoint: &str,
+    calls: usize,
+    seconds: u64,
+    tasks: usize,
+    connections: usize,
+) -> Figures {
+    let sequential = client(endpoint, 1);
+    for _ in 0..1_000 {
+        get_hit(&sequential).await;
+    }
+    let mut hist = Histogram::<u64>::new(3).expect("histogram");
+    for _ in 0..calls {
+        let started = Instant::now();
+        get_hit(&sequential).await;
+        hist.record(started.elapsed().as_nanos() as u64)
+            .expect("in range");
+    }
+
+    let concurrent = client(endpoint, connections);
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..tasks)
+        .map(|_| {
+            let (client, done, stop) = (concurrent.clone(), done.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    get_hit(&client).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await; // warm up
+    let (start_count, started) = (done.load(Ordering::Relaxed), Instant::now());
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let ops = done.load(Ordering::Relaxed) - start_count;
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.expect("worker");
+    }
+    Figures {
+        p50_us: hist.value_at_quantile(0.50) as f64 / 1_000.0,
+        p99_us: hist.value_at_quantile(0.99) as f64 / 1_000.0,
+        ops_per_sec: ops as f64 / elapsed.as_secs_f64(),
+    }
+}
+
+/// A runtime of its own for a server, kept alive for the whole benchmark.
+fn server_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("server runtime")
+}
+
+fn main() {
+    let calls = env_or("BENCH_CALLS", 20_000usize);
+    let seconds = env_or("BENCH_SECONDS", 5u64);
+    let tasks = env_or("BENCH_TASKS", 64usize);
+    let connections = env_or("BENCH_CONNECTIONS", 4usize);
+
+    let double_rt = server_runtime();
+    let double = double_rt.block_on(async {
+        let double = CacheDouble::start(DoubleConfig {
+            caches: vec![CACHE.into()],
+            ..Default::default()
+        })
+        .await
+        .expect("double starts");
+        client(&double.endpoint(), 1)
+            .set(CACHE, KEY, BODY)
+            .await
+            .expect("seed");
+        double
+    });
+    let floor_rt = server_runtime();
+    let floor = floor_rt
+        .block_on(FloorServer::start(BODY.to_vec()))
+        .expect("floor starts");
+
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    println!(
+        "protocol benchmark: {calls} sequential Gets, then {tasks} tasks on {connections} connection(s) for {seconds} s"
+    );
+    let floor_figures = client_rt.block_on(measure(
+        &floor.endpoint(),
+        calls,
+        seconds,
+        tasks,
+        connections,
+    ));
+    let double_figures = client_rt.block_on(measure(
+        &double.endpoint(),
+        calls,
+        seconds,
+        tasks,
+        connections,
+    ));
+    let gets = double.stats().rpc("Get");
+
+    println!(
+        "{:<8} {:>10} {:>10} {:>12}",
+        "server", "p50 µs", "p99 µs", "ops/s"
+    );
+    for (name, f) in [("floor", &floor_figures), ("double", &double_figures)] {
+        println!(
+            "{name:<8} {:>10.1} {:>10.1} {:>12.0}",
+            f.p50_us, f.p99_us, f.ops_per_sec
+        );
+    }
+    println!(
+        "double/floor: p50 ratio {:.2} (target <= 1.25), throughput ratio {:.2}; double throughput {:.0} ops/s (target >= 60000)",
+        double_figures.p50_us / floor_figures.p50_us,
+        double_figures.ops_per_sec / floor_figures.ops_per_sec,
+        double_figures.ops_per_sec,
+    );
+    println!(
+        "double served {} Gets ({} hits, {} errors)",
+        gets.calls, gets.hits, gets.errors
+    );
+    assert_eq!(
+        gets.errors, 0,
+        "the double answered with errors during the benchmark"
+    );
+}
