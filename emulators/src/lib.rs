@@ -1,1 +1,49 @@
-//! stub
+//! Local stand-ins for the cloud, shared by the tests and the harness.
+//!
+//! - [`MotoServer`]: moto's server (Kinesis, DynamoDB, SSM, SQS, ...) on a free
+//!   loopback port, installed into `.local/venv` with pip when missing.
+//! - [`Double`]: the Momento cache double, in-process or as a child process.
+//! - [`provision`]: creates the stream, table (with the article's items),
+//!   SecureString parameter, dead-letter queue and cache, idempotently, with
+//!   one set of default [`Names`].
+//!
+//! Every server binds 127.0.0.1 on a port chosen at start, so tests run in
+//! parallel and beside a developer's own running environment; each stops
+//! when its handle is dropped.
+
+mod aws;
+mod double;
+mod error;
+mod moto;
+mod names;
+mod provision;
+
+pub use aws::sdk_config;
+pub use double::Double;
+pub use error::EmulatorError;
+pub use moto::{find_or_install_moto, MotoServer};
+pub use names::Names;
+pub use provision::{provision, Provisioned};
+
+use std::path::PathBuf;
+
+/// The workspace root (where `.local/` lives).
+pub fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+/// The git-ignored folder for installed tools, logs and state.
+pub fn local_dir() -> PathBuf {
+    workspace_root().join(".local")
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for a child to take).
+///
+/// # Errors
+/// If no loopback port can be bound.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
+}

@@ -1,0 +1,156 @@
+//! The cache double, in-process (tests) or as a child process (harness, or
+//! tests that kill and restart it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
+
+use crate::{free_port, local_dir, EmulatorError};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running cache double. Dropping it stops it.
+pub enum Double {
+    InProcess(CacheDouble),
+    Child {
+        child: Child,
+        endpoint: String,
+        admin_url: String,
+        log: PathBuf,
+    },
+}
+
+impl Double {
+    /// Starts a double inside this process, requiring `api_key` and with
+    /// `cache` created.
+    ///
+    /// # Errors
+    /// If no loopback port can be bound.
+    pub async fn in_process(api_key: &str, cache: &str) -> Result<Self, EmulatorError> {
+        let double = CacheDouble::start(DoubleConfig {
+            faults: FaultConfig {
+                api_key: Some(api_key.to_owned()),
+                ..Default::default()
+            },
+            caches: vec![cache.to_owned()],
+            ..Default::default()
+        })
+        .await?;
+        Ok(Double::InProcess(double))
+    }
+
+    /// Runs the `cache-double` binary at `binary` on free ports, passing
+    /// `api_key` through the environment (never on the command line, where
+    /// `ps` would show it), and waits for its `/health`.
+    ///
+    /// # Errors
+    /// [`EmulatorError`] if it cannot start or does not answer.
+    pub async fn spawn(binary: &Path, api_key: &str, cache: &str) -> Result<Self, EmulatorError> {
+        let (port, admin_port) = (free_port()?, free_port()?);
+        let logs = local_dir().join("logs");
+        std::fs::create_dir_all(&logs)?;
+        let log = logs.join(format!("cache-double-{port}.log"));
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new(binary)
+            .args(["--addr", &format!("127.0.0.1:{port}")])
+            .args(["--admin-addr", &format!("127.0.0.1:{admin_port}")])
+            .args(["--cache", cache])
+            .env("CACHE_DOUBLE_API_KEY", api_key)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .map_err(|source| EmulatorError::Spawn {
+                what: binary.display().to_string(),
+                source,
+            })?;
+        let mut double = Double::Child {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
+            log,
+        };
+        double.wait_ready().await?;
+        Ok(double)
+    }
+
+    /// The `cache-double` binary built beside the running executable
+    /// (`target/<profile>/cache-double`), if there is one.
+    pub fn built_binary() -> Option<PathBuf> {
+        let exe = std::env::current_exe().ok()?;
+        exe.ancestors()
+            .skip(1)
+            .take(3)
+            .map(|dir| dir.join("cache-double"))
+            .find(|candidate| candidate.is_file())
+    }
+
+    /// The gRPC endpoint for the Momento SDK.
+    pub fn endpoint(&self) -> String {
+        match self {
+            Double::InProcess(d) => d.endpoint(),
+            Double::Child { endpoint, .. } => endpoint.clone(),
+        }
+    }
+
+    /// The admin API's base URL (`/health`, `/stats`, `/block`, `/unblock`).
+    pub fn admin_url(&self) -> String {
+        match self {
+            Double::InProcess(d) => d.admin_url(),
+            Double::Child { admin_url, .. } => admin_url.clone(),
+        }
+    }
+
+    /// The child's process id (`None` in-process).
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            Double::InProcess(_) => None,
+            Double::Child { child, .. } => Some(child.id()),
+        }
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), EmulatorError> {
+        let Double::Child {
+            child,
+            admin_url,
+            log,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        let address = admin_url.trim_start_matches("http://").to_owned();
+        let started = Instant::now();
+        loop {
+            if child.try_wait()?.is_some() {
+                return Err(EmulatorError::Exited {
+                    what: "cache-double".into(),
+                    log: log.clone(),
+                });
+            }
+            if tokio::net::TcpStream::connect(&address).await.is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(EmulatorError::NotReady {
+                    what: "cache-double".into(),
+                    endpoint: admin_url.clone(),
+                    seconds: READY_TIMEOUT.as_secs(),
+                    log: log.clone(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Double {
+    fn drop(&mut self) {
+        if let Double::Child { child, .. } = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

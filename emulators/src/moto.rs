@@ -1,0 +1,168 @@
+//! moto server as a child process on a free loopback port.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::{free_port, local_dir, EmulatorError};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running moto server. Dropping it kills the process.
+pub struct MotoServer {
+    child: Child,
+    endpoint: String,
+    log: PathBuf,
+}
+
+impl MotoServer {
+    /// Starts `moto_server` (installing it first if needed) on a free port
+    /// and waits until it answers.
+    ///
+    /// # Errors
+    /// [`EmulatorError`] if it cannot be installed, started, or does not answer.
+    pub async fn start() -> Result<Self, EmulatorError> {
+        let program = find_or_install_moto()?;
+        let port = free_port()?;
+        let logs = local_dir().join("logs");
+        std::fs::create_dir_all(&logs)?;
+        let log = logs.join(format!("moto-{port}.log"));
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .map_err(|source| EmulatorError::Spawn {
+                what: program.display().to_string(),
+                source,
+            })?;
+        let mut server = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    /// The endpoint URL for the AWS SDK, e.g. `http://127.0.0.1:41234`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The process id, for callers that track it (the harness's pid files).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where the server's output goes.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), EmulatorError> {
+        let started = Instant::now();
+        let address = self.endpoint.trim_start_matches("http://").to_owned();
+        loop {
+            if self.child.try_wait()?.is_some() {
+                return Err(EmulatorError::Exited {
+                    what: "moto_server".into(),
+                    log: self.log.clone(),
+                });
+            }
+            if answers_http(&address).await {
+                return Ok(());
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(EmulatorError::NotReady {
+                    what: "moto_server".into(),
+                    endpoint: self.endpoint.clone(),
+                    seconds: READY_TIMEOUT.as_secs(),
+                    log: self.log.clone(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// True once something at `address` answers an HTTP request with a status line.
+async fn answers_http(address: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else {
+        return false;
+    };
+    let request =
+        format!("GET /moto-api/ HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut head)).await,
+        Ok(Ok(_)) if head.starts_with(b"HTTP/1.")
+    )
+}
+
+/// The `moto_server` program: on PATH, else in `.local/venv`, else installed
+/// there now with pip (once per process; it says so on stderr).
+///
+/// # Errors
+/// [`EmulatorError::MotoInstall`] if it is missing and pip cannot install it.
+pub fn find_or_install_moto() -> Result<PathBuf, EmulatorError> {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = on_path("moto_server") {
+        return Ok(found);
+    }
+    let venv = local_dir().join("venv");
+    let program = venv.join("bin").join("moto_server");
+    if program.exists() {
+        return Ok(program);
+    }
+    eprintln!(
+        "moto_server not found: installing moto[server] into {}",
+        venv.display()
+    );
+    let python = on_path("python3")
+        .ok_or_else(|| EmulatorError::MotoInstall("python3 is not on PATH".into()))?;
+    run(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "moto[server]"]))?;
+    if program.exists() {
+        Ok(program)
+    } else {
+        Err(EmulatorError::MotoInstall(format!(
+            "{} is still missing",
+            program.display()
+        )))
+    }
+}
+
+fn run(command: &mut Command) -> Result<(), EmulatorError> {
+    let status = command
+        .status()
+        .map_err(|e| EmulatorError::MotoInstall(format!("{command:?}: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(EmulatorError::MotoInstall(format!(
+            "{command:?} exited with {status}"
+        )))
+    }
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
