@@ -117,9 +117,8 @@ async fn serve_shared(
         .await;
     purge_task.abort();
     if let Some(task) = admin_task {
-        match task.await {
-            Ok(Err(e)) => return Err(ServeError::Admin(e)),
-            Ok(Ok(())) | Err(_) => {}
+        if let Ok(Err(e)) = task.await {
+            return Err(ServeError::Admin(e));
         }
     }
     result.map_err(ServeError::from)

@@ -1,0 +1,58 @@
+# Production root module: the AWS provider (providers.tf) plus the stack.
+#
+# Everything deployable lives in modules/stack, which has no provider block, so
+# terraform/local/ can deploy the very same stack against an emulator with its
+# own provider configuration, without touching anything here.
+
+locals {
+  # Relative zip paths are relative to this directory, whatever the caller's cwd.
+  lambda_zip_path = startswith(var.lambda_zip_path, "/") ? var.lambda_zip_path : "${path.module}/${var.lambda_zip_path}"
+}
+
+module "stack" {
+  source = "./modules/stack"
+
+  lambda_zip_path = local.lambda_zip_path
+
+  stream_name                   = var.stream_name
+  stream_mode                   = var.stream_mode
+  stream_shard_count            = var.stream_shard_count
+  stream_retention_period_hours = var.stream_retention_period_hours
+  stream_kms_key_arn            = var.stream_kms_key_arn
+
+  table_name                           = var.table_name
+  table_hash_key                       = var.table_hash_key
+  table_point_in_time_recovery_enabled = var.table_point_in_time_recovery_enabled
+  table_kms_key_arn                    = var.table_kms_key_arn
+  table_deletion_protection_enabled    = var.table_deletion_protection_enabled
+  seed_items                           = var.seed_items
+
+  momento_api_key_parameter_name      = var.momento_api_key_parameter_name
+  momento_api_key                     = var.momento_api_key
+  momento_api_key_managed_out_of_band = var.momento_api_key_managed_out_of_band
+  momento_api_key_kms_key_arn         = var.momento_api_key_kms_key_arn
+  momento_cache_name                  = var.momento_cache_name
+
+  function_name                         = var.function_name
+  lambda_architecture                   = var.lambda_architecture
+  lambda_memory_size                    = var.lambda_memory_size
+  lambda_timeout                        = var.lambda_timeout
+  lambda_reserved_concurrent_executions = var.lambda_reserved_concurrent_executions
+  lambda_tracing_mode                   = var.lambda_tracing_mode
+  rust_log                              = var.rust_log
+  extra_environment_variables           = var.extra_environment_variables
+  log_retention_in_days                 = var.log_retention_in_days
+  dlq_name                              = var.dlq_name
+
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  starting_position                  = var.starting_position
+  starting_position_timestamp        = var.starting_position_timestamp
+  bisect_batch_on_function_error     = var.bisect_batch_on_function_error
+  maximum_retry_attempts             = var.maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
+  parallelization_factor             = var.parallelization_factor
+
+  alarm_sns_topic_arns            = var.alarm_sns_topic_arns
+  iterator_age_alarm_threshold_ms = var.iterator_age_alarm_threshold_ms
+}

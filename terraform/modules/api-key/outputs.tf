@@ -1,0 +1,19 @@
+output "parameter_name" {
+  description = "Name of the SSM parameter holding the Momento API key."
+  value       = local.parameter_name
+}
+
+output "parameter_arn" {
+  description = "ARN of the SSM parameter (the consumer's ssm:GetParameter resource, and its KMS encryption context)."
+  value       = local.parameter_arn
+}
+
+output "parameter_type" {
+  description = "Type of the parameter (always `SecureString`)."
+  value       = "SecureString"
+}
+
+output "parameter_managed_out_of_band" {
+  description = "Whether the value is managed outside Terraform."
+  value       = var.managed_out_of_band
+}

@@ -1,0 +1,36 @@
+# Kinesis -> Lambda. The handler reports partial failures (ReportBatchItemFailures),
+# so only the failed suffix of a batch is retried; bisecting isolates a poison
+# record, and records that still fail after the retry/age limits go to the DLQ
+# as a pointer (shard id and sequence number range).
+resource "aws_lambda_event_source_mapping" "this" {
+  event_source_arn = var.stream_arn
+  function_name    = aws_lambda_function.this.function_name
+  enabled          = var.event_source_mapping_enabled
+
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  starting_position                  = var.starting_position
+  starting_position_timestamp        = var.starting_position == "AT_TIMESTAMP" ? var.starting_position_timestamp : null
+
+  function_response_types        = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error = var.bisect_batch_on_function_error
+  maximum_retry_attempts         = var.maximum_retry_attempts
+  maximum_record_age_in_seconds  = var.maximum_record_age_in_seconds
+  parallelization_factor         = var.parallelization_factor
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.dlq.arn
+    }
+  }
+
+  # AWS checks the role's Kinesis and SQS permissions when the mapping is created.
+  depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.starting_position != "AT_TIMESTAMP" || var.starting_position_timestamp != null
+      error_message = "starting_position = AT_TIMESTAMP needs starting_position_timestamp (RFC 3339)."
+    }
+  }
+}

@@ -1,0 +1,78 @@
+# The consumer Lambda (Rust, custom runtime) and its log group.
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+
+  # Fixed keys win over extra_environment_variables: the consumer's contract
+  # must not be overridden by accident.
+  environment_variables = merge(var.extra_environment_variables, {
+    TABLE_NAME                = var.table_name
+    CACHE_NAME                = var.cache_name
+    MOMENTO_API_KEY_PARAMETER = var.api_key_parameter_name
+    DLQ_URL                   = aws_sqs_queue.dlq.url
+    RUST_LOG                  = var.rust_log
+  })
+}
+
+# Created by Terraform (not by Lambda on first invoke) so it has a retention
+# and the role needs no logs:CreateLogGroup.
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest with service-owned keys; a customer managed key (log_group_kms_key_arn) needs a key policy for logs.<region>.amazonaws.com, which this module does not own.
+  #checkov:skip=CKV_AWS_338:Operational logs with one line per batch/record; retention is a variable (default 30 days) so deployments with a one-year audit requirement set log_retention_in_days = 365.
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.log_group_kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:Not in a VPC on purpose: the function only calls public AWS endpoints (Kinesis, DynamoDB, SSM, SQS) and Momento over TLS; a VPC would add NAT cost and cold-start latency without narrowing any path.
+  #checkov:skip=CKV_AWS_272:Code signing is not used: the zip is built by cargo lambda in the same pipeline that applies it, and source_code_hash pins the exact artifact.
+  #checkov:skip=CKV_AWS_173:Environment variables hold only resource names, the log level and a queue URL; the one secret (the Momento key) lives in an SSM SecureString and is fetched at start-up.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is a variable (default unreserved): Kinesis already bounds concurrency to shards x parallelization_factor, and reserving capacity fails in new accounts whose quota is 10.
+  function_name = var.function_name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+
+  runtime       = "provided.al2023"
+  handler       = "bootstrap"
+  architectures = [var.architecture]
+
+  # The zip from `cargo lambda build --release --output-format zip`.
+  filename         = var.lambda_zip_path
+  source_code_hash = filebase64sha256(var.lambda_zip_path)
+
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+
+  environment {
+    variables = local.environment_variables
+  }
+
+  # Only asynchronous invocations (e.g. a manual `aws lambda invoke --invocation-type Event`)
+  # land here; stream batches use the event-source mapping's on-failure destination.
+  dead_letter_config {
+    target_arn = aws_sqs_queue.dlq.arn
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  tags = var.tags
+
+  # The log group must exist before the first invocation, and the role must be
+  # able to write to it and to the DLQ.
+  depends_on = [
+    aws_cloudwatch_log_group.this,
+    aws_iam_role_policy.this,
+  ]
+}

@@ -1,0 +1,68 @@
+output "function_name" {
+  description = "Name of the Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "function_environment_variables" {
+  description = "Environment variables the function runs with."
+  value       = local.environment_variables
+}
+
+output "role_arn" {
+  description = "ARN of the execution role."
+  value       = aws_iam_role.this.arn
+}
+
+output "role_name" {
+  description = "Name of the execution role."
+  value       = aws_iam_role.this.name
+}
+
+output "role_policy_json" {
+  description = "The execution role's inline policy document."
+  value       = data.aws_iam_policy_document.this.json
+}
+
+output "log_group_name" {
+  description = "Name of the function's log group."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the function's log group."
+  value       = aws_cloudwatch_log_group.this.arn
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the Kinesis event-source mapping."
+  value       = aws_lambda_event_source_mapping.this.uuid
+}
+
+output "dlq_name" {
+  description = "Name of the dead-letter queue."
+  value       = aws_sqs_queue.dlq.name
+}
+
+output "dlq_arn" {
+  description = "ARN of the dead-letter queue (the mapping's on-failure destination)."
+  value       = aws_sqs_queue.dlq.arn
+}
+
+output "dlq_url" {
+  description = "URL of the dead-letter queue (the DLQ_URL environment variable)."
+  value       = aws_sqs_queue.dlq.url
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms, by purpose (`iterator_age`, `dlq_depth`, `errors`)."
+  value = {
+    iterator_age = aws_cloudwatch_metric_alarm.iterator_age.arn
+    dlq_depth    = aws_cloudwatch_metric_alarm.dlq_depth.arn
+    errors       = aws_cloudwatch_metric_alarm.errors.arn
+  }
+}

@@ -1,0 +1,80 @@
+# The whole production stack, without provider configuration, so that the
+# production root (terraform/) and the emulator root (terraform/local/) deploy
+# exactly the same resources through their own providers.
+
+module "stream" {
+  source = "../stream"
+
+  name                   = var.stream_name
+  stream_mode            = var.stream_mode
+  shard_count            = var.stream_shard_count
+  retention_period_hours = var.stream_retention_period_hours
+  kms_key_id             = coalesce(var.stream_kms_key_arn, "alias/aws/kinesis")
+
+  tags = var.tags
+}
+
+module "table" {
+  source = "../table"
+
+  name                           = var.table_name
+  hash_key                       = var.table_hash_key
+  point_in_time_recovery_enabled = var.table_point_in_time_recovery_enabled
+  kms_key_arn                    = var.table_kms_key_arn
+  deletion_protection_enabled    = var.table_deletion_protection_enabled
+  seed_items                     = var.seed_items
+
+  tags = var.tags
+}
+
+module "api_key" {
+  source = "../api-key"
+
+  name                = var.momento_api_key_parameter_name
+  value               = var.momento_api_key
+  managed_out_of_band = var.momento_api_key_managed_out_of_band
+  kms_key_id          = var.momento_api_key_kms_key_arn
+
+  tags = var.tags
+}
+
+module "consumer" {
+  source = "../consumer"
+
+  function_name                  = var.function_name
+  lambda_zip_path                = var.lambda_zip_path
+  architecture                   = var.lambda_architecture
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  reserved_concurrent_executions = var.lambda_reserved_concurrent_executions
+  tracing_mode                   = var.lambda_tracing_mode
+  rust_log                       = var.rust_log
+  extra_environment_variables    = var.extra_environment_variables
+  log_retention_in_days          = var.log_retention_in_days
+
+  stream_arn             = module.stream.stream_arn
+  stream_kms_key_arn     = var.stream_kms_key_arn
+  table_name             = module.table.table_name
+  table_arn              = module.table.table_arn
+  table_kms_key_arn      = var.table_kms_key_arn
+  cache_name             = var.momento_cache_name
+  api_key_parameter_name = module.api_key.parameter_name
+  api_key_parameter_arn  = module.api_key.parameter_arn
+  api_key_kms_key_arn    = var.momento_api_key_kms_key_arn
+
+  dlq_name = var.dlq_name
+
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  starting_position                  = var.starting_position
+  starting_position_timestamp        = var.starting_position_timestamp
+  bisect_batch_on_function_error     = var.bisect_batch_on_function_error
+  maximum_retry_attempts             = var.maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
+  parallelization_factor             = var.parallelization_factor
+
+  alarm_sns_topic_arns            = var.alarm_sns_topic_arns
+  iterator_age_alarm_threshold_ms = var.iterator_age_alarm_threshold_ms
+
+  tags = var.tags
+}
