@@ -117,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
         },
         caches: args.caches,
     };
+    let shutdown = shutdown_signal()?;
     tracing::info!(
         addr = %listener.local_addr()?,
         admin = ?admin.as_ref().and_then(|a| a.local_addr().ok()),
@@ -124,29 +125,30 @@ async fn main() -> anyhow::Result<()> {
         caches = ?config.caches,
         "cache double listening"
     );
-    serve(listener, admin, config, shutdown_signal()).await?;
+    serve(listener, admin, config, shutdown).await?;
     tracing::info!("cache double stopped");
     Ok(())
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Registers SIGINT and SIGTERM handlers now (so a signal that arrives
+/// right after the "listening" line is not lost) and returns a future that
+/// completes on either.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -52,7 +52,7 @@ impl DataPlane {
         self.shared.stats.record(rpc_index(rpc), outcome);
     }
 
-    fn get_one(&self, cache: &Cache, key: Vec<u8>) -> Result<pb::GetResponse, Status> {
+    fn get_one(&self, rpc: &str, cache: &Cache, key: Vec<u8>) -> Result<pb::GetResponse, Status> {
         check_key(&key)?;
         let found = cache.read(&key, |value| match value {
             Value::Scalar(body) => Ok(body.to_vec()),
@@ -60,7 +60,7 @@ impl DataPlane {
         });
         Ok(match found {
             Lookup::Hit(body) => {
-                self.count("Get", Outcome::Hit);
+                self.count(rpc, Outcome::Hit);
                 pb::GetResponse {
                     result: pb::ECacheResult::Hit as i32,
                     cache_body: body?,
@@ -68,7 +68,7 @@ impl DataPlane {
                 }
             }
             Lookup::Miss => {
-                self.count("Get", Outcome::Miss);
+                self.count(rpc, Outcome::Miss);
                 pb::GetResponse {
                     result: pb::ECacheResult::Miss as i32,
                     ..Default::default()
@@ -77,7 +77,12 @@ impl DataPlane {
         })
     }
 
-    fn set_one(&self, cache: &Cache, item: pb::SetRequest) -> Result<pb::SetResponse, Status> {
+    fn set_one(
+        &self,
+        rpc: &str,
+        cache: &Cache,
+        item: pb::SetRequest,
+    ) -> Result<pb::SetResponse, Status> {
         check_key(&item.cache_key)?;
         let ttl = ttl(item.ttl_milliseconds)?;
         cache
@@ -87,7 +92,7 @@ impl DataPlane {
                 ttl,
             )
             .map_err(store_status)?;
-        self.count("Set", Outcome::Set);
+        self.count(rpc, Outcome::Set);
         Ok(pb::SetResponse {
             result: pb::ECacheResult::Ok as i32,
             message: String::new(),
@@ -133,7 +138,7 @@ impl DataPlane {
 impl Scs for DataPlane {
     async fn get(&self, request: Request<pb::GetRequest>) -> Reply<pb::GetResponse> {
         let cache = self.cache(&request)?;
-        self.get_one(&cache, request.into_inner().cache_key)
+        self.get_one("Get", &cache, request.into_inner().cache_key)
             .map(Response::new)
     }
 
@@ -148,14 +153,14 @@ impl Scs for DataPlane {
             .into_inner()
             .items
             .into_iter()
-            .map(|item| self.get_one(&cache, item.cache_key))
+            .map(|item| self.get_one("GetBatch", &cache, item.cache_key))
             .collect();
         Ok(Response::new(tokio_stream::iter(replies)))
     }
 
     async fn set(&self, request: Request<pb::SetRequest>) -> Reply<pb::SetResponse> {
         let cache = self.cache(&request)?;
-        self.set_one(&cache, request.into_inner())
+        self.set_one("Set", &cache, request.into_inner())
             .map(Response::new)
     }
 
@@ -170,7 +175,7 @@ impl Scs for DataPlane {
             .into_inner()
             .items
             .into_iter()
-            .map(|item| self.set_one(&cache, item))
+            .map(|item| self.set_one("SetBatch", &cache, item))
             .collect();
         Ok(Response::new(tokio_stream::iter(replies)))
     }

@@ -338,33 +338,42 @@ impl Cache {
             || self.items.load(Ordering::Relaxed) > self.limits.max_items
     }
 
-    /// Evicts until the cache is within its limits. Locks one shard at a time.
+    /// Evicts until the cache is within its limits. Each victim is the least
+    /// recently used (expired first) of [`EVICTION_SAMPLES`] items drawn from
+    /// random shards, so the choice is cache-wide, not per shard. Samples are
+    /// read under read locks; only the victim's shard is write-locked.
     fn enforce_limits(&self) {
         let mut rng = rand::rng();
-        let mut empty_shards = 0;
-        while self.over_limit() && empty_shards < SHARDS {
-            let mut shard = self.shards[rng.random_range(0..SHARDS)].write();
-            let len = shard.items.len();
-            if len == 0 {
-                empty_shards += 1;
-                continue;
-            }
+        let mut fruitless = 0;
+        while self.over_limit() && fruitless < 64 {
             let now = Instant::now();
-            let victim = (0..EVICTION_SAMPLES.min(len))
-                .map(|_| rng.random_range(0..len))
-                .min_by_key(|&i| {
-                    let item = &shard.items[i];
-                    // Expired items go first, then the least recently used.
-                    (item.live(now), item.last_used.load(Ordering::Relaxed))
-                })
-                .expect("at least one sample");
-            let (_, item) = shard
-                .items
-                .swap_remove_index(victim)
-                .expect("index in range");
-            drop(shard);
-            self.uncharge(item.charged);
-            self.evictions.fetch_add(1, Ordering::Relaxed);
+            let mut victim: Option<((bool, u64), usize, Bytes)> = None;
+            for _ in 0..EVICTION_SAMPLES {
+                let index = rng.random_range(0..SHARDS);
+                let shard = self.shards[index].read();
+                if shard.items.is_empty() {
+                    continue;
+                }
+                let (key, item) = shard
+                    .items
+                    .get_index(rng.random_range(0..shard.items.len()))
+                    .expect("index in range");
+                let rank = (item.live(now), item.last_used.load(Ordering::Relaxed));
+                if victim.as_ref().is_none_or(|(best, ..)| rank < *best) {
+                    victim = Some((rank, index, key.clone()));
+                }
+            }
+            let removed = victim
+                .and_then(|(_, index, key)| self.shards[index].write().items.swap_remove(&key));
+            match removed {
+                Some(item) => {
+                    fruitless = 0;
+                    self.uncharge(item.charged);
+                    self.evictions.fetch_add(1, Ordering::Relaxed);
+                }
+                // Only empty shards sampled, or another writer got there first.
+                None => fruitless += 1,
+            }
         }
     }
 }

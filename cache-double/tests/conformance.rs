@@ -101,7 +101,7 @@ async fn set_get_delete_round_trip() {
 
 #[tokio::test]
 async fn batches_answer_per_key() {
-    let (_double, client) = setup().await;
+    let (double, client) = setup().await;
     client
         .set_batch(CACHE, vec![("a", "1"), ("b", "2")])
         .await
@@ -120,6 +120,13 @@ async fn batches_answer_per_key() {
         .unwrap()
         .into();
     assert_eq!(exists, [true, false, true]);
+    let stats = double.stats();
+    assert_eq!(stats.rpc("SetBatch").sets, 2);
+    assert_eq!(
+        (stats.rpc("GetBatch").hits, stats.rpc("GetBatch").misses),
+        (2, 1)
+    );
+    assert_eq!(stats.rpc("Get").calls, 0);
 }
 
 #[tokio::test]
