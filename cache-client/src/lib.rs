@@ -115,19 +115,16 @@ impl ClientSettings {
         })
     }
 
-    /// The SDK configuration for these settings.
+    /// The SDK configuration for these settings. Like the SDK's Lambda preset
+    /// it sends no keep-alive pings: a frozen Lambda cannot answer them, and a
+    /// thawed one would then find its connection closed.
     pub fn configuration(&self) -> Configuration {
         use momento::config::grpc_configuration::GrpcConfiguration;
         use momento::config::transport_strategy::TransportStrategy;
         Configuration::builder()
             .transport_strategy(
-                TransportStrategy::builder().grpc_configuration(
-                    GrpcConfiguration::builder()
-                        .deadline(self.deadline)
-                        .keep_alive_while_idle(true)
-                        .keep_alive_interval(Duration::from_secs(5))
-                        .keep_alive_timeout(Duration::from_secs(1)),
-                ),
+                TransportStrategy::builder()
+                    .grpc_configuration(GrpcConfiguration::builder().deadline(self.deadline)),
             )
             .build()
     }
