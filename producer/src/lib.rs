@@ -1,0 +1,333 @@
+//! The load generator: writes `ModelOne` records to Kinesis the way the
+//! article's publisher does (N tasks, random location, unique id as partition
+//! key), but batched, retried, rate-limited and measured.
+//!
+//! # Layout
+//! - [`Options`]: the CLI (also honours THREAD_COUNT, RECORD_COUNT, KINESIS_STREAM_NAME).
+//! - [`records`]: reproducible record generation.
+//! - [`send`]: `PutRecords` with per-entry retries, or one `PutRecord` per record.
+//! - [`run`]: the tasks, the rate limit and the [`Summary`].
+
+pub mod records;
+pub mod send;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::Mutex;
+
+use records::{Locations, RecordSource};
+use send::{Delivery, Failed, Sender, Strategy, MAX_BATCH_RECORDS};
+
+/// Write ModelOne records to a Kinesis stream and report what happened.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(version)]
+pub struct Options {
+    /// Stream name or ARN.
+    #[arg(long, env = "KINESIS_STREAM_NAME", required_unless_present_any = ["dry_run", "output"])]
+    pub stream: Option<String>,
+
+    /// Concurrent sending tasks (the article's THREAD_COUNT).
+    #[arg(short, long, env = "THREAD_COUNT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+
+    /// Records each task sends (the article's RECORD_COUNT); total = concurrency × this.
+    #[arg(long, env = "RECORD_COUNT", default_value_t = 10)]
+    pub records_per_task: u64,
+
+    /// Total records to send, overriding concurrency × records-per-task.
+    #[arg(short = 'n', long)]
+    pub total: Option<u64>,
+
+    /// Records per PutRecords call (1 to 500).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH_RECORDS as i64))]
+    pub batch_size: u32,
+
+    /// Target rate in records per second across all tasks (default: as fast as possible).
+    #[arg(long)]
+    pub rate: Option<f64>,
+
+    /// Locations to pick from, with optional weights: `Car:2,House,Diner`.
+    #[arg(long, default_value = "Car,House,Diner", value_parser = Locations::parse)]
+    pub locations: Locations,
+
+    /// Seed for ids and locations, for reproducible runs.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// `batched` (PutRecords) or `single` (one PutRecord per record, as the article).
+    #[arg(long, value_enum, default_value = "batched")]
+    pub strategy: Strategy,
+
+    /// Give up on a batch's failed entries after this long (e.g. `30s`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub retry_deadline: Duration,
+
+    /// Where records that could not be delivered are written, one JSON object per line.
+    #[arg(long, default_value = "producer-failures.jsonl")]
+    pub failure_file: PathBuf,
+
+    /// Write the records as JSON lines to this file instead of sending them.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+
+    /// Generate the records without sending them (to --output, or nowhere).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// AWS endpoint, e.g. http://127.0.0.1:5000 for moto (AWS_ENDPOINT_URL also works).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+
+    /// AWS region.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (number, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| c.is_alphabetic())
+            .unwrap_or(s.len()),
+    );
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s or 500ms"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" | "" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("`{s}` is not a duration like 30s or 500ms")),
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+impl Options {
+    /// Records this run produces.
+    pub fn total_records(&self) -> u64 {
+        self.total
+            .unwrap_or(u64::from(self.concurrency) * self.records_per_task)
+    }
+}
+
+/// PutRecords latency figures, in milliseconds.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// True when records were only generated (`--dry-run` / `--output`).
+    pub dry_run: bool,
+    pub strategy: Strategy,
+    pub records: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub retried: u64,
+    pub throttled: u64,
+    pub calls: u64,
+    pub wall_seconds: f64,
+    pub records_per_second: f64,
+    pub call_latency: Latency,
+    /// Where undelivered records were written, if any were.
+    pub failure_file: Option<PathBuf>,
+}
+
+impl Summary {
+    pub fn print_text(&self) {
+        if self.dry_run {
+            println!(
+                "generated {} records in {:.3} s ({:.0} records/s), nothing sent",
+                self.records, self.wall_seconds, self.records_per_second
+            );
+            return;
+        }
+        println!(
+            "sent {} of {} records ({:?}) in {:.2} s: {:.0} records/s; failed {}, retried {}, throttled {}",
+            self.sent, self.records, self.strategy, self.wall_seconds, self.records_per_second,
+            self.failed, self.retried, self.throttled
+        );
+        println!(
+            "{} calls, latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.calls,
+            self.call_latency.p50_ms,
+            self.call_latency.p99_ms,
+            self.call_latency.max_ms
+        );
+        if let Some(file) = &self.failure_file {
+            println!("undelivered records written to {}", file.display());
+        }
+    }
+}
+
+/// A smooth limiter shared by all tasks: each batch reserves its slot of time.
+struct RateLimit {
+    per_record: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimit {
+    async fn wait(&self, records: u64) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.per_record.mul_f64(records as f64);
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+/// Generates the records to `--output` (or nowhere) without sending them.
+///
+/// # Errors
+/// If the output file cannot be written.
+pub fn dry_run(options: &Options) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let total = options.total_records();
+    let mut source = RecordSource::new(options.locations.clone(), options.seed);
+    let mut out: Box<dyn Write> = match &options.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::sink()),
+    };
+    for _ in 0..total {
+        let record = source.next_record();
+        serde_json::to_writer(&mut out, &record)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    let wall = started.elapsed().as_secs_f64();
+    Ok(Summary {
+        dry_run: true,
+        strategy: options.strategy,
+        records: total,
+        sent: 0,
+        failed: 0,
+        retried: 0,
+        throttled: 0,
+        calls: 0,
+        wall_seconds: wall,
+        records_per_second: total as f64 / wall.max(f64::EPSILON),
+        call_latency: Latency::default(),
+        failure_file: None,
+    })
+}
+
+/// Sends the records with `options.concurrency` tasks and returns the summary.
+///
+/// # Errors
+/// If the stream cannot be reached at all, or the failure file cannot be written.
+pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::Result<Summary> {
+    let stream = options
+        .stream
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no stream given (--stream or KINESIS_STREAM_NAME)"))?;
+    let sender = Sender::new(client, stream, options.strategy, options.retry_deadline);
+    sender.check_stream().await.map_err(anyhow::Error::msg)?;
+
+    let total = options.total_records();
+    let claimed = Arc::new(AtomicU64::new(0));
+    let limit = options.rate.filter(|r| *r > 0.0).map(|rate| {
+        Arc::new(RateLimit {
+            per_record: Duration::from_secs_f64(1.0 / rate),
+            next: Mutex::new(Instant::now()),
+        })
+    });
+    let batch = u64::from(options.batch_size);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..options.concurrency)
+        .map(|task| {
+            let (sender, claimed, limit) = (sender.clone(), claimed.clone(), limit.clone());
+            // Each task its own stream of records; a seed makes every stream reproducible.
+            let mut source = RecordSource::new(
+                options.locations.clone(),
+                options.seed.map(|s| s.wrapping_add(u64::from(task))),
+            );
+            tokio::spawn(async move {
+                let mut total_delivery = Delivery::default();
+                loop {
+                    let first = claimed.fetch_add(batch, Ordering::Relaxed);
+                    if first >= total {
+                        break;
+                    }
+                    let count = batch.min(total - first);
+                    if let Some(limit) = &limit {
+                        limit.wait(count).await;
+                    }
+                    let records = (0..count).map(|_| source.next_record()).collect();
+                    let delivery = sender.deliver(records).await;
+                    total_delivery.sent += delivery.sent;
+                    total_delivery.retried += delivery.retried;
+                    total_delivery.throttled += delivery.throttled;
+                    total_delivery.failed.extend(delivery.failed);
+                    total_delivery.call_micros.extend(delivery.call_micros);
+                }
+                total_delivery
+            })
+        })
+        .collect();
+
+    let mut all = Delivery::default();
+    for task in tasks {
+        let d = task.await?;
+        all.sent += d.sent;
+        all.retried += d.retried;
+        all.throttled += d.throttled;
+        all.failed.extend(d.failed);
+        all.call_micros.extend(d.call_micros);
+    }
+    let wall = started.elapsed().as_secs_f64();
+
+    let mut histogram = Histogram::<u64>::new(3)?;
+    for micros in &all.call_micros {
+        histogram.record(*micros)?;
+    }
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    let failure_file = if all.failed.is_empty() {
+        None
+    } else {
+        write_failures(&options.failure_file, &all.failed)?;
+        Some(options.failure_file.clone())
+    };
+    Ok(Summary {
+        dry_run: false,
+        strategy: options.strategy,
+        records: total,
+        sent: all.sent,
+        failed: all.failed.len() as u64,
+        retried: all.retried,
+        throttled: all.throttled,
+        calls: all.call_micros.len() as u64,
+        wall_seconds: wall,
+        records_per_second: all.sent as f64 / wall.max(f64::EPSILON),
+        call_latency: Latency {
+            p50_ms: ms(histogram.value_at_quantile(0.5)),
+            p99_ms: ms(histogram.value_at_quantile(0.99)),
+            max_ms: ms(histogram.max()),
+        },
+        failure_file,
+    })
+}
+
+fn write_failures(path: &std::path::Path, failed: &[Failed]) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for failure in failed {
+        serde_json::to_writer(&mut out, failure)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}

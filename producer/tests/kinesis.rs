@@ -1,0 +1,226 @@
+//! The producer against moto server: delivery, spread, env compatibility, errors.
+#![cfg(feature = "integration")]
+
+use std::collections::{HashMap, HashSet};
+use std::process::Command;
+
+use aws_sdk_kinesis::types::ShardIteratorType;
+use clap::Parser;
+use emulators::{sdk_config, MotoServer};
+use model::ModelOne;
+use producer::Options;
+
+const BIN: &str = env!("CARGO_BIN_EXE_producer");
+
+async fn stream(moto: &MotoServer, name: &str, shards: i32) -> aws_sdk_kinesis::Client {
+    let client = aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+        .unwrap();
+    client
+}
+
+/// Every record in the stream, by shard, read from the start.
+async fn read_all(client: &aws_sdk_kinesis::Client, name: &str) -> HashMap<String, Vec<ModelOne>> {
+    let shards = client.list_shards().stream_name(name).send().await.unwrap();
+    let mut by_shard = HashMap::new();
+    for shard in shards.shards() {
+        let mut iterator = client
+            .get_shard_iterator()
+            .stream_name(name)
+            .shard_id(shard.shard_id())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator
+            .unwrap();
+        let mut records = Vec::new();
+        loop {
+            let page = client
+                .get_records()
+                .shard_iterator(&iterator)
+                .limit(1000)
+                .send()
+                .await
+                .unwrap();
+            let got = page.records();
+            records.extend(got.iter().map(|r| {
+                let record = ModelOne::decode(r.data().as_ref()).expect("valid record");
+                assert_eq!(r.partition_key(), Some(record.id.as_str()), "partition key is the id");
+                record
+            }));
+            match page.next_shard_iterator() {
+                Some(next) if !got.is_empty() => iterator = next.to_owned(),
+                _ => break,
+            }
+        }
+        by_shard.insert(shard.shard_id().to_owned(), records);
+    }
+    by_shard
+}
+
+fn options(args: &[&str]) -> Options {
+    Options::try_parse_from(std::iter::once("producer").chain(args.iter().copied())).unwrap()
+}
+
+#[tokio::test]
+async fn records_arrive_exactly_once_spread_over_shards() {
+    let moto = MotoServer::start().await.unwrap();
+    let client = stream(&moto, "spread", 4).await;
+    let summary = producer::run(
+        &options(&[
+            "--stream",
+            "spread",
+            "-c",
+            "4",
+            "-n",
+            "1200",
+            "--batch-size",
+            "250",
+        ]),
+        client.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.sent, summary.failed), (1200, 0));
+    assert_eq!(
+        summary.calls,
+        1200 / 250 + 1,
+        "four tasks claim 250-record batches: 4×250 + 200"
+    );
+
+    let by_shard = read_all(&client, "spread").await;
+    let all: Vec<&ModelOne> = by_shard.values().flatten().collect();
+    let ids: HashSet<&str> = all.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(all.len(), 1200, "no record lost or duplicated");
+    assert_eq!(ids.len(), 1200);
+    for (shard, records) in &by_shard {
+        assert!(
+            records.len() > 150,
+            "shard {shard} got only {} records",
+            records.len()
+        );
+    }
+    let locations: HashSet<&str> = all.iter().map(|r| r.read_location.as_str()).collect();
+    assert_eq!(locations, HashSet::from(["Car", "House", "Diner"]));
+}
+
+#[tokio::test]
+async fn single_strategy_delivers_too() {
+    let moto = MotoServer::start().await.unwrap();
+    let client = stream(&moto, "single", 1).await;
+    let summary = producer::run(
+        &options(&[
+            "--stream",
+            "single",
+            "-c",
+            "2",
+            "-n",
+            "40",
+            "--strategy",
+            "single",
+        ]),
+        client.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.sent, summary.calls), (40, 40));
+    assert_eq!(
+        read_all(&client, "single").await.values().flatten().count(),
+        40
+    );
+}
+
+#[tokio::test]
+async fn honours_the_articles_environment_variables() {
+    let moto = MotoServer::start().await.unwrap();
+    let client = stream(&moto, "from-env", 1).await;
+    let out = Command::new(BIN)
+        .arg("--json")
+        .env("THREAD_COUNT", "3")
+        .env("RECORD_COUNT", "7")
+        .env("KINESIS_STREAM_NAME", "from-env")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["sent"], 21);
+    assert_eq!(
+        read_all(&client, "from-env")
+            .await
+            .values()
+            .flatten()
+            .count(),
+        21
+    );
+}
+
+#[tokio::test]
+async fn unknown_stream_is_one_clear_line_and_a_failure() {
+    let moto = MotoServer::start().await.unwrap();
+    let out = Command::new(BIN)
+        .args(["--stream", "no-such-stream", "-n", "5"])
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.trim(),
+        "error: stream `no-such-stream` does not exist"
+    );
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    for args in [
+        &["-c", "0", "--dry-run"][..],
+        &["--batch-size", "501", "--dry-run"],
+        &["--locations", "Car:0", "--dry-run"],
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8(out.stderr)
+            .unwrap()
+            .starts_with("error: "));
+    }
+}
+
+#[test]
+fn dry_run_output_parses_back() {
+    let dir = std::env::temp_dir().join(format!("producer-dry-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("records.jsonl");
+    let status = Command::new(BIN)
+        .args(["--dry-run", "-n", "250", "--seed", "42", "--output"])
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<ModelOne> = text
+        .lines()
+        .map(|l| ModelOne::decode(l.as_bytes()).unwrap())
+        .collect();
+    assert_eq!(records.len(), 250);
+    assert_eq!(
+        records.iter().map(|r| &r.id).collect::<HashSet<_>>().len(),
+        250
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
