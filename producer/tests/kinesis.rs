@@ -51,7 +51,11 @@ async fn read_all(client: &aws_sdk_kinesis::Client, name: &str) -> HashMap<Strin
             let got = page.records();
             records.extend(got.iter().map(|r| {
                 let record = ModelOne::decode(r.data().as_ref()).expect("valid record");
-                assert_eq!(r.partition_key(), Some(record.id.as_str()), "partition key is the id");
+                assert_eq!(
+                    r.partition_key(),
+                    Some(record.id.as_str()),
+                    "partition key is the id"
+                );
                 record
             }));
             match page.next_shard_iterator() {
@@ -223,4 +227,181 @@ fn dry_run_output_parses_back() {
         250
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A proxy between the producer and moto that throttles every other entry of
+/// the first `faults` PutRecords calls. It forwards only the even-indexed
+/// entries to moto and answers the odd ones itself with
+/// ProvisionedThroughputExceededException, so a throttled entry is never
+/// written: if the producer did not retry exactly those, records would be
+/// missing; if it retried the wrong ones, there would be duplicates.
+mod throttling_proxy {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use axum::body::{to_bytes, Body};
+    use axum::extract::State;
+    use axum::http::{HeaderMap, Request, Response};
+    use serde_json::{json, Value};
+
+    struct Proxy {
+        moto: String,
+        faults: AtomicU32,
+        /// Throttle every entry instead of every other one.
+        all: bool,
+        http: reqwest::Client,
+    }
+
+    /// Starts the proxy; returns its endpoint.
+    pub async fn start(moto: &str, faults: u32, all: bool) -> String {
+        let state = Arc::new(Proxy {
+            moto: moto.to_owned(),
+            faults: AtomicU32::new(faults),
+            all,
+            http: reqwest::Client::new(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().fallback(handle).with_state(state);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        endpoint
+    }
+
+    async fn forward(proxy: &Proxy, headers: &HeaderMap, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let mut request = proxy.http.post(&proxy.moto).body(body);
+        for (name, value) in headers {
+            if name != "host" && name != "content-length" {
+                request = request.header(name.as_str(), value.as_bytes());
+            }
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status().as_u16(),
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
+    async fn handle(State(proxy): State<Arc<Proxy>>, request: Request<Body>) -> Response<Body> {
+        let (parts, body) = request.into_parts();
+        let body = to_bytes(body, usize::MAX).await.unwrap().to_vec();
+        let is_put_records = parts
+            .headers
+            .get("x-amz-target")
+            .is_some_and(|t| t.as_bytes().ends_with(b".PutRecords"));
+        let inject = is_put_records
+            && proxy
+                .faults
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        let (status, out) = if inject && proxy.all {
+            let call: Value = serde_json::from_slice(&body).unwrap();
+            let count = call["Records"].as_array().unwrap().len();
+            let failed = json!({
+                "ErrorCode": "ProvisionedThroughputExceededException",
+                "ErrorMessage": "Rate exceeded for shard (injected by the test proxy)"
+            });
+            let reply = json!({"FailedRecordCount": count, "Records": vec![failed; count]});
+            (200, serde_json::to_vec(&reply).unwrap())
+        } else if inject {
+            let mut call: Value = serde_json::from_slice(&body).unwrap();
+            let entries = call["Records"].as_array().unwrap().clone();
+            let kept: Vec<Value> = entries.iter().step_by(2).cloned().collect();
+            call["Records"] = Value::Array(kept);
+            let (status, reply) =
+                forward(&proxy, &parts.headers, serde_json::to_vec(&call).unwrap()).await;
+            assert_eq!(status, 200);
+            let reply: Value = serde_json::from_slice(&reply).unwrap();
+            let mut written = reply["Records"].as_array().unwrap().iter();
+            let results: Vec<Value> = (0..entries.len())
+                .map(|i| match i % 2 {
+                    0 => written.next().unwrap().clone(),
+                    _ => json!({
+                        "ErrorCode": "ProvisionedThroughputExceededException",
+                        "ErrorMessage": "Rate exceeded for shard (injected by the test proxy)"
+                    }),
+                })
+                .collect();
+            let throttled = entries.len() / 2;
+            (
+                200,
+                serde_json::to_vec(&json!({"FailedRecordCount": throttled, "Records": results}))
+                    .unwrap(),
+            )
+        } else {
+            forward(&proxy, &parts.headers, body).await
+        };
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(Body::from(out))
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn throttled_entries_are_retried_and_nothing_is_lost() {
+    let moto = MotoServer::start().await.unwrap();
+    let direct = stream(&moto, "throttled", 2).await;
+    let proxy = throttling_proxy::start(moto.endpoint(), 3, false).await;
+    let through_proxy = aws_sdk_kinesis::Client::new(&sdk_config(&proxy, "us-east-1").await);
+    let summary = producer::run(
+        &options(&["--stream", "throttled", "-n", "300", "--batch-size", "100"]),
+        through_proxy,
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.sent, summary.failed), (300, 0));
+    // One task claims the batches in turn, so the three faulty calls are the
+    // first batch (100 → 50 throttled) and its two retries (50 → 25, 25 → 12).
+    assert_eq!(summary.throttled, 87, "{summary:?}");
+    assert_eq!(summary.retried, summary.throttled);
+
+    let records: Vec<ModelOne> = read_all(&direct, "throttled")
+        .await
+        .into_values()
+        .flatten()
+        .collect();
+    let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        (records.len(), ids.len()),
+        (300, 300),
+        "each record exactly once"
+    );
+}
+
+#[tokio::test]
+async fn entries_still_failing_at_the_deadline_go_to_the_failure_file() {
+    let moto = MotoServer::start().await.unwrap();
+    let _direct = stream(&moto, "hopeless", 1).await;
+    let proxy = throttling_proxy::start(moto.endpoint(), u32::MAX, true).await;
+    let through_proxy = aws_sdk_kinesis::Client::new(&sdk_config(&proxy, "us-east-1").await);
+    let failures =
+        std::env::temp_dir().join(format!("producer-failures-{}.jsonl", std::process::id()));
+    let failure_path = failures.to_str().unwrap().to_owned();
+    let args = [
+        "--stream",
+        "hopeless",
+        "-n",
+        "8",
+        "--retry-deadline",
+        "300ms",
+        "--failure-file",
+        &failure_path,
+    ];
+    let summary = producer::run(&options(&args), through_proxy).await.unwrap();
+    assert_eq!((summary.sent, summary.failed), (0, 8), "{summary:?}");
+    assert!(summary.calls >= 2, "retried before giving up: {summary:?}");
+    let lines = std::fs::read_to_string(&failures).unwrap();
+    let failed: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(failed.len() as u64, summary.failed);
+    assert!(failed[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("ProvisionedThroughputExceeded"));
+    ModelOne::decode(failed[0]["record"].to_string().as_bytes())
+        .expect("the failed record is written whole");
+    std::fs::remove_file(&failures).unwrap();
 }
