@@ -1,0 +1,120 @@
+//! Benchmark: the batched strategy against the article's one-PutRecord-per-
+//! record loop, side by side against the same moto server with the same
+//! concurrency, then the producer's own CPU cost per record with the
+//! emulator out of the picture (`--dry-run` to a null sink).
+//!
+//! Run: `cargo bench -p producer --bench strategies`
+//! (env: BENCH_CONCURRENCY=1,8 BENCH_BATCHED_RECORDS=20000 BENCH_SINGLE_RECORDS=1000 BENCH_DRY_RECORDS=1000000)
+//!
+//! moto is a Python server: more concurrent calls make it slower, not faster,
+//! so each concurrency level is printed as its own side-by-side pair.
+
+use std::time::Instant;
+
+use clap::Parser;
+use emulators::{sdk_config, MotoServer};
+use producer::{Options, Summary};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn options(args: &[String]) -> Options {
+    Options::try_parse_from(std::iter::once("producer".to_owned()).chain(args.iter().cloned()))
+        .expect("valid options")
+}
+
+/// CPU time this thread has used, from the kernel's scheduler statistics.
+fn thread_cpu_nanos() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+fn report(name: &str, s: &Summary) {
+    println!(
+        "{name:<8} {:>8} records {:>8.2} s {:>10.0} records/s  calls {:>6}  call p50 {:>7.2} ms  p99 {:>7.2} ms  failed {}",
+        s.sent, s.wall_seconds, s.records_per_second, s.calls, s.call_latency.p50_ms, s.call_latency.p99_ms, s.failed
+    );
+}
+
+fn main() {
+    let levels: Vec<String> = std::env::var("BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "1,8".into())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .collect();
+    let batched_records = env_or("BENCH_BATCHED_RECORDS", 20_000).to_string();
+    let single_records = env_or("BENCH_SINGLE_RECORDS", 1_000).to_string();
+    let dry_records = env_or("BENCH_DRY_RECORDS", 1_000_000);
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut failed = 0;
+    for concurrency in &levels {
+        let (batched, single) = runtime.block_on(async {
+            let moto = MotoServer::start().await.expect("moto starts");
+            let client =
+                aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
+            client
+                .create_stream()
+                .stream_name("bench")
+                .shard_count(4)
+                .send()
+                .await
+                .expect("stream");
+            let run = |records: &str, strategy: &str| {
+                let args: Vec<String> = [
+                    "--stream",
+                    "bench",
+                    "-c",
+                    concurrency,
+                    "-n",
+                    records,
+                    "--strategy",
+                    strategy,
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+                let (options, client) = (options(&args), client.clone());
+                async move { producer::run(&options, client).await.expect("run succeeds") }
+            };
+            let batched = run(&batched_records, "batched").await;
+            let single = run(&single_records, "single").await;
+            (batched, single)
+        });
+        println!("producer strategies against one fresh moto server, concurrency {concurrency}:");
+        report("batched", &batched);
+        report("single", &single);
+        println!(
+            "batched/single throughput: {:.1}x (target >= 20x)",
+            batched.records_per_second / single.records_per_second
+        );
+        failed += batched.failed + single.failed;
+    }
+
+    let dry = options(&["--dry-run".into(), "-n".into(), dry_records.to_string()]);
+    let (cpu_before, started) = (thread_cpu_nanos(), Instant::now());
+    let summary = producer::dry_run(&dry).expect("dry run");
+    let wall = started.elapsed();
+    let cpu = thread_cpu_nanos()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let per_record_us = |nanos: u64| nanos as f64 / 1_000.0 / summary.records as f64;
+    match cpu {
+        Some(cpu) => println!(
+            "dry run to a null sink: {} records, CPU {:.3} µs/record (target <= 5), wall {:.3} µs/record",
+            summary.records,
+            per_record_us(cpu),
+            per_record_us(wall.as_nanos() as u64)
+        ),
+        None => println!(
+            "dry run to a null sink: {} records, wall {:.3} µs/record (thread CPU time unavailable)",
+            summary.records,
+            per_record_us(wall.as_nanos() as u64)
+        ),
+    }
+    assert_eq!(failed, 0, "records were lost during the benchmark");
+}
