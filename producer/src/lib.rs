@@ -43,6 +43,10 @@ pub struct Options {
     #[arg(short = 'n', long)]
     pub total: Option<u64>,
 
+    /// Keep sending for this long (e.g. `30s`, `2m`) instead of a fixed count.
+    #[arg(long, value_parser = parse_duration, conflicts_with_all = ["total", "dry_run", "output"])]
+    pub duration: Option<Duration>,
+
     /// Records per PutRecords call (1 to 500).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH_RECORDS as i64))]
     pub batch_size: u32,
@@ -87,9 +91,28 @@ pub struct Options {
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub region: String,
 
-    /// Print the summary as JSON.
+    /// Print the summary as JSON (and no progress bar).
     #[arg(long)]
     pub json: bool,
+}
+
+/// A progress bar on stderr when it is a terminal; hidden on a pipe or with --json.
+fn progress(options: &Options, total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if options.json || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match options.duration {
+        Some(_) => indicatif::ProgressBar::new_spinner(),
+        None => indicatif::ProgressBar::new(total),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} records {per_sec}",
+        )
+        .expect("valid template"),
+    );
+    bar
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -248,9 +271,12 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
     });
     let batch = u64::from(options.batch_size);
     let started = Instant::now();
+    let bar = progress(options, total);
+    let deadline = options.duration.map(|d| started + d);
     let tasks: Vec<_> = (0..options.concurrency)
         .map(|task| {
-            let (sender, claimed, limit) = (sender.clone(), claimed.clone(), limit.clone());
+            let (sender, claimed, limit, bar) =
+                (sender.clone(), claimed.clone(), limit.clone(), bar.clone());
             // Each task its own stream of records; a seed makes every stream reproducible.
             let mut source = RecordSource::new(
                 options.locations.clone(),
@@ -259,16 +285,23 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
             tokio::spawn(async move {
                 let mut total_delivery = Delivery::default();
                 loop {
-                    let first = claimed.fetch_add(batch, Ordering::Relaxed);
-                    if first >= total {
-                        break;
-                    }
-                    let count = batch.min(total - first);
+                    let count = match deadline {
+                        Some(deadline) if Instant::now() >= deadline => break,
+                        Some(_) => batch,
+                        None => {
+                            let first = claimed.fetch_add(batch, Ordering::Relaxed);
+                            if first >= total {
+                                break;
+                            }
+                            batch.min(total - first)
+                        }
+                    };
                     if let Some(limit) = &limit {
                         limit.wait(count).await;
                     }
                     let records = (0..count).map(|_| source.next_record()).collect();
                     let delivery = sender.deliver(records).await;
+                    bar.inc(delivery.sent);
                     total_delivery.sent += delivery.sent;
                     total_delivery.retried += delivery.retried;
                     total_delivery.throttled += delivery.throttled;
@@ -290,6 +323,7 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
         all.call_micros.extend(d.call_micros);
     }
     let wall = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
 
     let mut histogram = Histogram::<u64>::new(3)?;
     for micros in &all.call_micros {
@@ -305,7 +339,7 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
     Ok(Summary {
         dry_run: false,
         strategy: options.strategy,
-        records: total,
+        records: all.sent + all.failed.len() as u64,
         sent: all.sent,
         failed: all.failed.len() as u64,
         retried: all.retried,

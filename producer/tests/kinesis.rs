@@ -405,3 +405,29 @@ async fn entries_still_failing_at_the_deadline_go_to_the_failure_file() {
         .expect("the failed record is written whole");
     std::fs::remove_file(&failures).unwrap();
 }
+
+#[tokio::test]
+async fn duration_and_rate_bound_the_run() {
+    let moto = MotoServer::start().await.unwrap();
+    let client = stream(&moto, "timed", 1).await;
+    let args = [
+        "--stream",
+        "timed",
+        "-c",
+        "2",
+        "--duration",
+        "1s",
+        "--rate",
+        "200",
+        "--batch-size",
+        "10",
+    ];
+    let summary = producer::run(&options(&args), client.clone())
+        .await
+        .unwrap();
+    // 200 records/s for one second, plus at most one batch per task already under way.
+    assert!((150..=240).contains(&summary.sent), "{summary:?}");
+    assert!(summary.wall_seconds >= 0.95, "{summary:?}");
+    let stored = read_all(&client, "timed").await.values().flatten().count() as u64;
+    assert_eq!(stored, summary.sent);
+}
