@@ -1,0 +1,84 @@
+//! The names the emulators provision are the Terraform defaults: parse
+//! `terraform/variables.tf` and compare, so neither side can drift alone.
+
+use std::collections::HashMap;
+
+use emulators::{workspace_root, Names};
+use hcl::{Body, Expression};
+
+/// Every variable's default in the production root module.
+fn terraform_defaults() -> HashMap<String, Expression> {
+    let path = workspace_root().join("terraform/variables.tf");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let body: Body = hcl::from_str(&text).expect("variables.tf parses");
+    body.blocks()
+        .filter(|block| block.identifier() == "variable")
+        .filter_map(|block| {
+            let name = block.labels().first()?.as_str().to_owned();
+            let default = block.body().attributes().find(|a| a.key() == "default")?;
+            Some((name, default.expr().clone()))
+        })
+        .collect()
+}
+
+fn string(defaults: &HashMap<String, Expression>, name: &str) -> String {
+    match defaults.get(name) {
+        Some(Expression::String(value)) => value.clone(),
+        other => panic!("variable {name} has no string default: {other:?}"),
+    }
+}
+
+#[test]
+fn provisioning_names_equal_the_terraform_defaults() {
+    let defaults = terraform_defaults();
+    let names = Names::default();
+    assert_eq!(string(&defaults, "region"), names.region);
+    assert_eq!(string(&defaults, "stream_name"), names.stream);
+    assert_eq!(string(&defaults, "table_name"), names.table);
+    assert_eq!(
+        string(&defaults, "table_hash_key"),
+        "location",
+        "the key the consumer reads"
+    );
+    assert_eq!(
+        string(&defaults, "momento_api_key_parameter_name"),
+        names.parameter
+    );
+    assert_eq!(string(&defaults, "momento_cache_name"), names.cache);
+    assert_eq!(string(&defaults, "function_name"), names.function);
+    assert_eq!(string(&defaults, "dlq_name"), names.dead_letter_queue);
+    assert_eq!(string(&defaults, "stream_mode"), "ON_DEMAND");
+}
+
+#[test]
+fn seed_items_are_the_articles_locations() {
+    let defaults = terraform_defaults();
+    let Some(Expression::Array(items)) = defaults.get("seed_items") else {
+        panic!("seed_items has no list default");
+    };
+    let mut seeded: Vec<model::LocationRecord> = items
+        .iter()
+        .map(|item| {
+            let Expression::Object(object) = item else {
+                panic!("seed item is not an object: {item:?}");
+            };
+            let field = |key: &str| {
+                object
+                    .iter()
+                    .find(|(k, _)| k.to_string().trim_matches('"') == key)
+                    .and_then(|(_, v)| match v {
+                        Expression::String(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| panic!("seed item has no string {key}"))
+            };
+            model::LocationRecord {
+                location: field("location"),
+                description: field("description"),
+                notes: field("notes"),
+            }
+        })
+        .collect();
+    seeded.sort_by(|a, b| a.location.cmp(&b.location));
+    assert_eq!(seeded, model::sample_locations());
+}
