@@ -302,11 +302,7 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
                     let records = (0..count).map(|_| source.next_record()).collect();
                     let delivery = sender.deliver(records).await;
                     bar.inc(delivery.sent);
-                    total_delivery.sent += delivery.sent;
-                    total_delivery.retried += delivery.retried;
-                    total_delivery.throttled += delivery.throttled;
-                    total_delivery.failed.extend(delivery.failed);
-                    total_delivery.call_micros.extend(delivery.call_micros);
+                    total_delivery.absorb(delivery);
                 }
                 total_delivery
             })
@@ -315,12 +311,7 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
 
     let mut all = Delivery::default();
     for task in tasks {
-        let d = task.await?;
-        all.sent += d.sent;
-        all.retried += d.retried;
-        all.throttled += d.throttled;
-        all.failed.extend(d.failed);
-        all.call_micros.extend(d.call_micros);
+        all.absorb(task.await?);
     }
     let wall = started.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -44,6 +44,17 @@ pub struct Delivery {
     pub call_micros: Vec<u64>,
 }
 
+impl Delivery {
+    /// Adds `other`'s counts, failures and latencies to this one.
+    pub fn absorb(&mut self, other: Delivery) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.throttled += other.throttled;
+        self.failed.extend(other.failed);
+        self.call_micros.extend(other.call_micros);
+    }
+}
+
 /// Sends records to one stream.
 #[derive(Clone)]
 pub struct Sender {
