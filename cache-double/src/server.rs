@@ -65,10 +65,7 @@ pub async fn serve(
     config: DoubleConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let shared = Arc::new(Shared::new(config.limits));
-    for name in &config.caches {
-        shared.create_cache(name);
-    }
+    let shared = Arc::new(Shared::with_caches(config.limits, &config.caches));
     serve_shared(listener, admin, shared, config.faults, shutdown).await
 }
 
@@ -163,10 +160,7 @@ impl CacheDouble {
             addr: loopback,
             source,
         })?;
-        let shared = Arc::new(Shared::new(config.limits));
-        for name in &config.caches {
-            shared.create_cache(name);
-        }
+        let shared = Arc::new(Shared::with_caches(config.limits, &config.caches));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve_shared(
             listener,

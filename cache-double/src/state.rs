@@ -30,6 +30,15 @@ impl Shared {
         }
     }
 
+    /// A state in which `caches` already exist.
+    pub fn with_caches(limits: Limits, caches: &[String]) -> Self {
+        let shared = Self::new(limits);
+        for name in caches {
+            shared.create_cache(name);
+        }
+        shared
+    }
+
     /// The cache named `name`, or NOT_FOUND as Momento answers (the SDK maps
     /// it to `CacheNotFoundError`).
     pub fn cache(&self, name: &str) -> Result<Arc<Cache>, Status> {

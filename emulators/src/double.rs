@@ -2,12 +2,12 @@
 //! tests that kill and restart it).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
 
-use crate::{free_port, local_dir, EmulatorError};
+use crate::{free_port, spawn_logged, EmulatorError};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -49,23 +49,14 @@ impl Double {
     /// [`EmulatorError`] if it cannot start or does not answer.
     pub async fn spawn(binary: &Path, api_key: &str, cache: &str) -> Result<Self, EmulatorError> {
         let (port, admin_port) = (free_port()?, free_port()?);
-        let logs = local_dir().join("logs");
-        std::fs::create_dir_all(&logs)?;
-        let log = logs.join(format!("cache-double-{port}.log"));
-        let out = std::fs::File::create(&log)?;
-        let child = Command::new(binary)
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .args(["--admin-addr", &format!("127.0.0.1:{admin_port}")])
-            .args(["--cache", cache])
-            .env("CACHE_DOUBLE_API_KEY", api_key)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .map_err(|source| EmulatorError::Spawn {
-                what: binary.display().to_string(),
-                source,
-            })?;
+        let (child, log) = spawn_logged(
+            Command::new(binary)
+                .args(["--addr", &format!("127.0.0.1:{port}")])
+                .args(["--admin-addr", &format!("127.0.0.1:{admin_port}")])
+                .args(["--cache", cache])
+                .env("CACHE_DOUBLE_API_KEY", api_key),
+            &format!("cache-double-{port}"),
+        )?;
         let mut double = Double::Child {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),

@@ -26,6 +26,7 @@ pub use names::Names;
 pub use provision::{provision, Provisioned};
 
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 /// The workspace root (where `.local/` lives).
 pub fn workspace_root() -> PathBuf {
@@ -46,4 +47,25 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
         .local_addr()?
         .port())
+}
+
+/// Spawns `command` with its output in `.local/logs/<name>.log` and no stdin.
+pub(crate) fn spawn_logged(
+    command: &mut Command,
+    name: &str,
+) -> Result<(Child, PathBuf), EmulatorError> {
+    let logs = local_dir().join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let log = logs.join(format!("{name}.log"));
+    let out = std::fs::File::create(&log)?;
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .spawn()
+        .map_err(|source| EmulatorError::Spawn {
+            what: command.get_program().to_string_lossy().into_owned(),
+            source,
+        })?;
+    Ok((child, log))
 }

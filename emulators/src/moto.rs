@@ -1,11 +1,11 @@
 //! moto server as a child process on a free loopback port.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::{free_port, local_dir, EmulatorError};
+use crate::{free_port, local_dir, spawn_logged, EmulatorError};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -25,20 +25,10 @@ impl MotoServer {
     pub async fn start() -> Result<Self, EmulatorError> {
         let program = find_or_install_moto()?;
         let port = free_port()?;
-        let logs = local_dir().join("logs");
-        std::fs::create_dir_all(&logs)?;
-        let log = logs.join(format!("moto-{port}.log"));
-        let out = std::fs::File::create(&log)?;
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .map_err(|source| EmulatorError::Spawn {
-                what: program.display().to_string(),
-                source,
-            })?;
+        let (child, log) = spawn_logged(
+            Command::new(&program).args(["-H", "127.0.0.1", "-p", &port.to_string()]),
+            &format!("moto-{port}"),
+        )?;
         let mut server = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
