@@ -1,0 +1,204 @@
+//! One invocation: decode every record, resolve the batch's locations in one
+//! tiered lookup, then give every record exactly one fate: emitted enriched,
+//! sent to the dead-letter queue, or reported as a batch item failure.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use base64::Engine;
+use chrono::{SecondsFormat, Utc};
+use model::{EnrichedModelOne, ModelOne};
+use serde::Serialize;
+
+use crate::dead_letter::{DeadLetter, DeadLetters};
+use crate::event::{InputRecord, KinesisInput};
+use crate::lookup::{Answer, LookupCounts, TieredLookup};
+use crate::output::{Output, OutputLineRef, MESSAGE};
+
+/// What one invocation did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BatchReport {
+    pub records: usize,
+    pub enriched: usize,
+    pub dead_lettered: usize,
+    /// Records reported in `batchItemFailures` (Kinesis retries them).
+    pub failed: usize,
+    pub lookups: LookupCounts,
+    pub processing_ms: f64,
+    /// Age of the oldest record, from its `approximateArrivalTimestamp`.
+    pub oldest_record_age_ms: Option<f64>,
+    /// The largest producer→consumer latency, from the records' `created_at`.
+    pub max_producer_latency_ms: Option<f64>,
+}
+
+/// The handler's answer and what it did.
+#[derive(Debug, Clone)]
+pub struct BatchResult {
+    pub response: KinesisEventResponse,
+    pub report: BatchReport,
+}
+
+/// The consumer: everything a container builds once and reuses.
+pub struct Consumer {
+    lookup: TieredLookup,
+    dead_letters: DeadLetters,
+    output: Output,
+}
+
+/// Where a record is heading while the batch is processed.
+enum Fate {
+    Enriched(EnrichedModelOne),
+    Poison(DeadLetter),
+    Retry,
+}
+
+impl Consumer {
+    pub fn new(lookup: TieredLookup, dead_letters: DeadLetters, output: Output) -> Self {
+        Self {
+            lookup,
+            dead_letters,
+            output,
+        }
+    }
+
+    pub fn lookup(&self) -> &TieredLookup {
+        &self.lookup
+    }
+
+    /// Processes one Kinesis batch.
+    pub async fn handle(&self, event: KinesisInput) -> BatchResult {
+        let started = Instant::now();
+        let records = event.records;
+        let decoded: Vec<Result<ModelOne, DeadLetter>> = records.iter().map(decode).collect();
+
+        let keys = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok().map(|m| m.read_location.as_str()));
+        let resolution = self.lookup.resolve(keys).await;
+
+        let mut fates: Vec<Fate> = records
+            .iter()
+            .zip(decoded)
+            .map(|(record, decoded)| match decoded {
+                Err(letter) => Fate::Poison(letter),
+                Ok(model) => match resolution.answers.get(&model.read_location) {
+                    Some(Answer::Found(document)) => Fate::Enriched(model.enrich((**document).clone())),
+                    Some(Answer::Missing) => Fate::Poison(DeadLetter::new(
+                        record,
+                        "unknown_location",
+                        "read_location is not in the locations table".to_owned(),
+                    )),
+                    Some(Answer::Failed(_)) | None => Fate::Retry,
+                },
+            })
+            .collect();
+
+        // Kinesis checkpoints at the lowest failed sequence number of a shard,
+        // so from a shard's first retry on, every record is retried: nothing
+        // after it is emitted or dead-lettered now (it would be again).
+        let mut cutoff = first_retry_per_shard(&records, &fates);
+        let (poison_at, letters): (Vec<usize>, Vec<DeadLetter>) = fates
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| *i < cutoff[records[*i].shard_id()])
+            .filter_map(|(i, fate)| match fate {
+                Fate::Poison(letter) => Some((i, letter.clone())),
+                _ => None,
+            })
+            .unzip();
+        let sent = if letters.is_empty() {
+            Vec::new()
+        } else {
+            self.dead_letters.send(&letters).await
+        };
+        let mut dead_lettered = 0;
+        for (&i, ok) in poison_at.iter().zip(sent) {
+            if ok {
+                dead_lettered += 1;
+            } else {
+                // Never dropped: if the DLQ refuses it, Kinesis keeps it.
+                fates[i] = Fate::Retry;
+                let limit = cutoff.get_mut(records[i].shard_id()).expect("every shard has a cutoff");
+                *limit = (*limit).min(i);
+            }
+        }
+
+        let now = Utc::now();
+        let timestamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let mut lines = Vec::with_capacity(records.len() * 256);
+        let mut response = KinesisEventResponse::default();
+        let mut report = BatchReport {
+            records: records.len(),
+            dead_lettered,
+            ..BatchReport::default()
+        };
+        for (i, (record, fate)) in records.iter().zip(&fates).enumerate() {
+            if i >= cutoff[record.shard_id()] {
+                report.failed += 1;
+                response.add_failure(record.kinesis.sequence_number.clone());
+                continue;
+            }
+            if let Fate::Enriched(enriched) = fate {
+                report.enriched += 1;
+                let line = OutputLineRef {
+                    timestamp: &timestamp,
+                    level: "INFO",
+                    message: MESSAGE,
+                    shard_id: record.shard_id(),
+                    sequence_number: &record.kinesis.sequence_number,
+                    record: enriched,
+                };
+                serde_json::to_writer(&mut lines, &line).expect("output lines serialize");
+                lines.push(b'\n');
+                let latency = (now - enriched.record.created_at).num_microseconds();
+                let latency_ms = latency.unwrap_or(i64::MAX) as f64 / 1000.0;
+                report.max_producer_latency_ms = Some(
+                    report.max_producer_latency_ms.map_or(latency_ms, |m| m.max(latency_ms)),
+                );
+            }
+        }
+        self.output.write(&lines);
+
+        let now_secs = now.timestamp_micros() as f64 / 1e6;
+        report.oldest_record_age_ms = records
+            .iter()
+            .filter_map(|r| r.kinesis.approximate_arrival_timestamp)
+            .map(|arrived| (now_secs - arrived) * 1000.0)
+            .reduce(f64::max);
+        report.lookups = resolution.counts;
+        report.lookups += self.lookup.settle(resolution.write_back).await;
+        report.processing_ms = started.elapsed().as_secs_f64() * 1000.0;
+        crate::metrics::record(&report);
+        if report.failed > 0 || report.dead_lettered > 0 {
+            tracing::info!(
+                records = report.records,
+                enriched = report.enriched,
+                dead_lettered = report.dead_lettered,
+                failed = report.failed,
+                "batch had poison or failed records"
+            );
+        }
+        BatchResult { response, report }
+    }
+}
+
+/// Base64, then the record decoder; a failure is the poison letter.
+fn decode(record: &InputRecord) -> Result<ModelOne, DeadLetter> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(record.kinesis.data.as_bytes())
+        .map_err(|e| DeadLetter::new(record, "bad_base64", format!("data is not base64: {e}")))?;
+    ModelOne::decode(&bytes).map_err(|e| DeadLetter::new(record, e.kind(), e.to_string()))
+}
+
+/// For each shard, the index of its first record to retry (or past the end).
+fn first_retry_per_shard<'a>(records: &'a [InputRecord], fates: &[Fate]) -> HashMap<&'a str, usize> {
+    let mut cutoff = HashMap::new();
+    for (i, (record, fate)) in records.iter().zip(fates).enumerate() {
+        let limit = cutoff.entry(record.shard_id()).or_insert(usize::MAX);
+        if matches!(fate, Fate::Retry) {
+            *limit = (*limit).min(i);
+        }
+    }
+    cutoff
+}

@@ -1,0 +1,93 @@
+//! Cold start: read the Momento key from SSM and build every client once.
+
+use aws_config::SdkConfig;
+use aws_sdk_ssm::error::DisplayErrorContext;
+use aws_sdk_ssm::types::ParameterType;
+use cache_client::{connect, ApiKey, ClientSettings, ConnectError};
+
+use crate::dead_letter::DeadLetters;
+use crate::lookup::{Table, TieredLookup};
+use crate::{Config, Consumer, Output};
+
+/// Why the consumer could not start. Never contains the key.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("could not read SSM parameter {parameter} (MOMENTO_API_KEY_PARAMETER): {message}")]
+    Parameter { parameter: String, message: String },
+    #[error("SSM parameter {parameter} (MOMENTO_API_KEY_PARAMETER) is a {kind} parameter; store the Momento API key as a SecureString")]
+    NotSecure { parameter: String, kind: String },
+    #[error("SSM parameter {parameter} (MOMENTO_API_KEY_PARAMETER) has no value")]
+    Empty { parameter: String },
+    #[error("could not build the Momento client: {0}")]
+    Momento(#[from] ConnectError),
+}
+
+/// Reads the Momento API key from the SecureString `parameter`, decrypted.
+///
+/// # Errors
+/// [`InitError`] if the parameter cannot be read, is not a SecureString, or is empty.
+pub async fn read_api_key(
+    ssm: &aws_sdk_ssm::Client,
+    parameter: &str,
+) -> Result<ApiKey, InitError> {
+    let output = ssm
+        .get_parameter()
+        .name(parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| InitError::Parameter {
+            parameter: parameter.to_owned(),
+            message: DisplayErrorContext(e).to_string(),
+        })?;
+    let found = output.parameter.ok_or_else(|| InitError::Empty {
+        parameter: parameter.to_owned(),
+    })?;
+    match found.r#type {
+        Some(ParameterType::SecureString) => {}
+        other => {
+            return Err(InitError::NotSecure {
+                parameter: parameter.to_owned(),
+                kind: other.map_or_else(|| "untyped".to_owned(), |t| t.as_str().to_owned()),
+            })
+        }
+    }
+    match found.value {
+        Some(value) if !value.trim().is_empty() => Ok(ApiKey::new(value.trim())),
+        _ => Err(InitError::Empty {
+            parameter: parameter.to_owned(),
+        }),
+    }
+}
+
+/// Builds the consumer: the key from SSM, then the Momento, DynamoDB and SQS
+/// clients (connections are opened lazily, on first use).
+///
+/// # Errors
+/// [`InitError`] if the key cannot be read or the Momento client cannot be built.
+pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Consumer, InitError> {
+    let api_key = read_api_key(&aws_sdk_ssm::Client::new(sdk), &config.api_key_parameter).await?;
+    let mut momento = ClientSettings::new(config.momento_endpoint.as_deref(), api_key);
+    momento.default_ttl = config.cache_ttl;
+    momento.deadline = config.momento_timeout;
+    let momento = connect(&momento)?;
+
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(config.dynamodb_timeout)
+        .build();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(sdk)
+            .timeout_config(timeouts)
+            .build(),
+    );
+    let table = Table::new(dynamodb, &config.table_name, config.dynamodb_attempts);
+    let dead_letters = DeadLetters::new(
+        aws_sdk_sqs::Client::new(sdk),
+        &config.dead_letter_queue_url,
+    );
+    Ok(Consumer::new(
+        TieredLookup::new(config, momento, table),
+        dead_letters,
+        output,
+    ))
+}

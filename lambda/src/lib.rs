@@ -1,0 +1,32 @@
+//! The Kinesis consumer: enriches each `ModelOne` record with its location
+//! document through a tiered read-through cache, and gives every record
+//! exactly one fate.
+//!
+//! # Layout
+//! - [`Config`]: settings from the environment, read once per container.
+//! - [`init`]: the Momento key from SSM and every client, built once.
+//! - [`Consumer::handle`]: one batch → enriched output, dead letters, and the
+//!   `batchItemFailures` Kinesis retries.
+//! - [`lookup`]: L1 → Momento → DynamoDB, with negative caching,
+//!   single-flight and a circuit breaker.
+//! - [`DeadLetter`]: the shape of a poison record in the dead-letter queue.
+//! - [`Output`]: where enriched records are written (stdout in Lambda).
+//! - [`metrics`]: per-batch CloudWatch EMF metrics.
+//!
+//! The `bootstrap` binary wires these into `lambda_runtime`.
+
+mod batch;
+mod config;
+mod dead_letter;
+mod event;
+mod init;
+pub mod lookup;
+pub mod metrics;
+mod output;
+
+pub use batch::{BatchReport, BatchResult, Consumer};
+pub use config::{Config, ConfigError};
+pub use dead_letter::{DeadLetter, DeadLetters};
+pub use event::{InputKinesis, InputRecord, KinesisInput};
+pub use init::{init, read_api_key, InitError};
+pub use output::{Captured, Output, OutputLine};

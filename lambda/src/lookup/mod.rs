@@ -1,0 +1,351 @@
+//! The tiered read-through lookup: L1 (in-process) → Momento → DynamoDB.
+//!
+//! One [`TieredLookup::resolve`] call answers every distinct key of a batch
+//! in at most two sequential network stages: concurrent Momento gets, then
+//! one BatchGetItem for what Momento missed. Documents found in DynamoDB are
+//! written back to Momento by background tasks the handler waits for at the
+//! end of the invocation ([`TieredLookup::settle`]), after it has emitted the
+//! records, so the write-back is never on the records' path.
+
+mod breaker;
+mod l1;
+mod single_flight;
+mod table;
+
+use std::collections::{HashMap, HashSet};
+use std::ops::AddAssign;
+use std::sync::Arc;
+
+use futures::future::join_all;
+use model::LocationRecord;
+use momento::cache::GetResponse;
+use momento::CacheClient;
+use parking_lot::Mutex;
+use serde::Serialize;
+use tokio::task::JoinHandle;
+
+pub use breaker::BreakerState;
+pub use table::Table;
+
+use breaker::Breaker;
+use l1::L1;
+use single_flight::{Flight, SingleFlight};
+
+use crate::Config;
+
+/// The answer for one key.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Found(Arc<LocationRecord>),
+    /// The table has no such location: the record is poison.
+    Missing,
+    /// No tier could answer (DynamoDB failed): retry the record later.
+    Failed(Arc<str>),
+}
+
+/// What lookups did, per batch ([`Resolution::counts`]) or in total
+/// ([`TieredLookup::totals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LookupCounts {
+    /// Distinct keys asked for.
+    pub keys: u64,
+    pub l1_hits: u64,
+    /// Keys L1 remembers the table does not have.
+    pub l1_negative_hits: u64,
+    /// Keys answered by a concurrent lookup's request (single-flight).
+    pub shared: u64,
+    pub momento_gets: u64,
+    pub momento_hits: u64,
+    pub momento_misses: u64,
+    pub momento_errors: u64,
+    /// Cached values that were not a valid document (treated as misses and overwritten).
+    pub momento_corrupt: u64,
+    /// Keys that skipped Momento because the breaker was open.
+    pub momento_skipped: u64,
+    pub dynamodb_calls: u64,
+    pub dynamodb_found: u64,
+    pub dynamodb_missing: u64,
+    pub dynamodb_failed: u64,
+    pub momento_sets: u64,
+    pub momento_set_failures: u64,
+    pub breaker_opened: u64,
+    /// Sequential network stages the records waited for (0, 1 or 2).
+    pub stages: u64,
+}
+
+impl AddAssign for LookupCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.keys += o.keys;
+        self.l1_hits += o.l1_hits;
+        self.l1_negative_hits += o.l1_negative_hits;
+        self.shared += o.shared;
+        self.momento_gets += o.momento_gets;
+        self.momento_hits += o.momento_hits;
+        self.momento_misses += o.momento_misses;
+        self.momento_errors += o.momento_errors;
+        self.momento_corrupt += o.momento_corrupt;
+        self.momento_skipped += o.momento_skipped;
+        self.dynamodb_calls += o.dynamodb_calls;
+        self.dynamodb_found += o.dynamodb_found;
+        self.dynamodb_missing += o.dynamodb_missing;
+        self.dynamodb_failed += o.dynamodb_failed;
+        self.momento_sets += o.momento_sets;
+        self.momento_set_failures += o.momento_set_failures;
+        self.breaker_opened += o.breaker_opened;
+        self.stages += o.stages;
+    }
+}
+
+/// The answers for a batch's keys.
+pub struct Resolution {
+    pub answers: HashMap<String, Answer>,
+    pub counts: LookupCounts,
+    /// Momento sets still running; pass to [`TieredLookup::settle`].
+    pub write_back: WriteBack,
+}
+
+/// Momento sets started by a lookup.
+#[derive(Default)]
+pub struct WriteBack {
+    sets: Vec<JoinHandle<Result<(), String>>>,
+}
+
+/// Everything a container keeps between invocations for lookups.
+pub struct TieredLookup {
+    l1: L1,
+    momento: CacheClient,
+    cache_name: String,
+    table: Table,
+    breaker: Breaker,
+    flights: SingleFlight<Answer>,
+    totals: Mutex<LookupCounts>,
+}
+
+impl TieredLookup {
+    pub fn new(config: &Config, momento: CacheClient, table: Table) -> Self {
+        Self {
+            l1: L1::new(config.l1_capacity, config.l1_ttl, config.negative_ttl),
+            momento,
+            cache_name: config.cache_name.clone(),
+            table,
+            breaker: Breaker::new(config.breaker_failures, config.breaker_cooldown),
+            flights: SingleFlight::new(),
+            totals: Mutex::new(LookupCounts::default()),
+        }
+    }
+
+    /// Answers every distinct key in `keys`.
+    pub async fn resolve<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Resolution {
+        let mut counts = LookupCounts::default();
+        let mut answers = HashMap::new();
+        let mut leaders = Vec::new();
+        let mut followers = Vec::new();
+        let mut seen = HashSet::new();
+        for key in keys {
+            if !seen.insert(key) {
+                continue;
+            }
+            counts.keys += 1;
+            if let Some(entry) = self.l1.get(key) {
+                let answer = match entry.document {
+                    Some(document) => {
+                        counts.l1_hits += 1;
+                        Answer::Found(document)
+                    }
+                    None => {
+                        counts.l1_negative_hits += 1;
+                        Answer::Missing
+                    }
+                };
+                answers.insert(key.to_owned(), answer);
+                continue;
+            }
+            match self.flights.join(key) {
+                Flight::Leader(leader) => leaders.push(leader),
+                Flight::Follower(receiver) => followers.push((key, receiver)),
+            }
+        }
+
+        let mut write_back = WriteBack::default();
+        if !leaders.is_empty() {
+            let keys: Vec<String> = leaders.iter().map(|l| l.key().to_owned()).collect();
+            let mut fetched = self.fetch(&keys, &mut counts, &mut write_back).await;
+            for leader in leaders {
+                let answer = fetched
+                    .remove(leader.key())
+                    .unwrap_or_else(|| Answer::Failed("no tier answered".into()));
+                answers.insert(leader.key().to_owned(), answer.clone());
+                leader.complete(answer);
+            }
+        }
+        for (key, receiver) in followers {
+            counts.shared += 1;
+            let answer = single_flight::wait(receiver)
+                .await
+                .unwrap_or_else(|| Answer::Failed("the shared lookup was abandoned".into()));
+            answers.insert(key.to_owned(), answer);
+        }
+
+        *self.totals.lock() += counts;
+        Resolution {
+            answers,
+            counts,
+            write_back,
+        }
+    }
+
+    /// Momento, then DynamoDB for what Momento could not answer.
+    async fn fetch(
+        &self,
+        keys: &[String],
+        counts: &mut LookupCounts,
+        write_back: &mut WriteBack,
+    ) -> HashMap<String, Answer> {
+        let mut answers = HashMap::with_capacity(keys.len());
+        let use_momento = self.breaker.allow();
+        let misses = if use_momento {
+            self.momento_gets(keys, counts, &mut answers).await
+        } else {
+            counts.momento_skipped += keys.len() as u64;
+            keys.to_vec()
+        };
+        if misses.is_empty() {
+            return answers;
+        }
+
+        counts.stages += 1;
+        let reply = self.table.get_many(&misses).await;
+        counts.dynamodb_calls += u64::from(reply.calls);
+        let write_to_momento = use_momento && self.breaker.allow();
+        for (key, document) in reply.answered {
+            let answer = match document {
+                Some(document) => {
+                    counts.dynamodb_found += 1;
+                    let document = Arc::new(document);
+                    self.l1.insert(&key, Some(document.clone()));
+                    if write_to_momento {
+                        write_back.sets.push(self.spawn_set(&key, &document));
+                    }
+                    Answer::Found(document)
+                }
+                None => {
+                    counts.dynamodb_missing += 1;
+                    self.l1.insert(&key, None);
+                    Answer::Missing
+                }
+            };
+            answers.insert(key, answer);
+        }
+        for (key, reason) in reply.failed {
+            counts.dynamodb_failed += 1;
+            answers.insert(key, Answer::Failed(reason));
+        }
+        answers
+    }
+
+    /// Concurrent gets; returns the keys DynamoDB must answer.
+    async fn momento_gets(
+        &self,
+        keys: &[String],
+        counts: &mut LookupCounts,
+        answers: &mut HashMap<String, Answer>,
+    ) -> Vec<String> {
+        counts.stages += 1;
+        counts.momento_gets += keys.len() as u64;
+        let gets = keys
+            .iter()
+            .map(|key| self.momento.get(self.cache_name.as_str(), key.as_str()));
+        let mut misses = Vec::new();
+        let mut first_error = None;
+        for (key, result) in keys.iter().zip(join_all(gets).await) {
+            match result {
+                Ok(GetResponse::Hit { value }) => {
+                    self.breaker.record(true);
+                    match LocationRecord::from_cached(&Vec::<u8>::from(value)) {
+                        Ok(document) => {
+                            counts.momento_hits += 1;
+                            let document = Arc::new(document);
+                            self.l1.insert(key, Some(document.clone()));
+                            answers.insert(key.clone(), Answer::Found(document));
+                        }
+                        Err(_) => {
+                            counts.momento_corrupt += 1;
+                            misses.push(key.clone());
+                        }
+                    }
+                }
+                Ok(GetResponse::Miss) => {
+                    self.breaker.record(true);
+                    counts.momento_misses += 1;
+                    misses.push(key.clone());
+                }
+                Err(error) => {
+                    counts.momento_errors += 1;
+                    if self.breaker.record(false) {
+                        counts.breaker_opened += 1;
+                        tracing::warn!("Momento keeps failing: skipping it for the breaker's cool-down");
+                    }
+                    first_error.get_or_insert(error);
+                    misses.push(key.clone());
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            tracing::warn!(errors = counts.momento_errors, error = %error, "Momento get failed; reading DynamoDB instead");
+        }
+        misses
+    }
+
+    fn spawn_set(&self, key: &str, document: &LocationRecord) -> JoinHandle<Result<(), String>> {
+        let client = self.momento.clone();
+        let cache = self.cache_name.clone();
+        let key = key.to_owned();
+        let value = document.to_cached();
+        tokio::spawn(async move {
+            client
+                .set(cache, key, value)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    /// Waits for a resolution's Momento sets. A failed set only costs a future
+    /// miss: it is logged and counted, never reported against a record.
+    pub async fn settle(&self, write_back: WriteBack) -> LookupCounts {
+        let mut counts = LookupCounts::default();
+        for set in join_all(write_back.sets).await {
+            counts.momento_sets += 1;
+            let result = set.unwrap_or_else(|e| Err(e.to_string()));
+            if let Err(error) = result {
+                counts.momento_set_failures += 1;
+                if self.breaker.record(false) {
+                    counts.breaker_opened += 1;
+                }
+                tracing::warn!(error = %error, "Momento set failed");
+            } else {
+                self.breaker.record(true);
+            }
+        }
+        *self.totals.lock() += counts;
+        counts
+    }
+
+    /// Counts since the container started.
+    pub fn totals(&self) -> LookupCounts {
+        *self.totals.lock()
+    }
+
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
+    }
+
+    /// Entries in the in-process tier.
+    pub fn l1_len(&self) -> usize {
+        self.l1.len()
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+}
