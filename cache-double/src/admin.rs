@@ -1,15 +1,20 @@
 //! The admin HTTP endpoint, on its own loopback port: `/health`, `/stats`,
-//! and `POST /block` / `POST /unblock` to simulate an outage.
+//! `POST /block` / `POST /unblock` to simulate an outage, and `POST /faults`
+//! to change the injected latency and error rate while running.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::faults::parse_code;
 use crate::state::Shared;
 use crate::stats::{RpcStats, StatsSnapshot};
 
@@ -74,7 +79,47 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/unblock",
             post(|State(s): State<Arc<Shared>>| async move { set_blocked(&s, false) }),
         )
+        .route(
+            "/faults",
+            post(|State(s): State<Arc<Shared>>, Json(body): Json<FaultsBody>| async move {
+                set_faults(&s, body)
+            }),
+        )
         .with_state(shared)
+}
+
+/// Body of `POST /faults`; fields left out keep their value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsBody {
+    pub latency_ms: Option<u64>,
+    pub error_rate: Option<f64>,
+    /// momento-local's kebab-case names, e.g. `unavailable`, `internal`.
+    pub error_code: Option<String>,
+}
+
+fn set_faults(
+    shared: &Shared,
+    body: FaultsBody,
+) -> Result<&'static str, (StatusCode, String)> {
+    let bad = |message: String| (StatusCode::BAD_REQUEST, message);
+    let mut injected = *shared.injected.read();
+    if let Some(ms) = body.latency_ms {
+        injected.latency = Duration::from_millis(ms);
+    }
+    if let Some(rate) = body.error_rate {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(bad(format!("error_rate must be within 0.0..=1.0, got {rate}\n")));
+        }
+        injected.error_rate = rate;
+    }
+    if let Some(name) = body.error_code {
+        let code = parse_code(&name).ok_or_else(|| bad(format!("unknown error_code {name:?}\n")))?;
+        injected.error_code = Some(code);
+    }
+    *shared.injected.write() = injected;
+    tracing::info!(?injected, "admin: faults changed");
+    Ok("faults set\n")
 }
 
 fn set_blocked(shared: &Shared, blocked: bool) -> &'static str {

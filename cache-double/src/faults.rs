@@ -111,8 +111,9 @@ impl Faults {
     }
 
     fn plan(&self, shared: &Shared, headers: &HeaderMap, method: &str) -> Plan {
+        let injected = *shared.injected.read();
         let mut plan = Plan {
-            delay: self.config.latency,
+            delay: injected.latency,
             error: None,
         };
         if let Some(key) = &self.config.api_key {
@@ -129,10 +130,9 @@ impl Faults {
             ));
             return plan;
         }
-        if self.config.error_rate > 0.0 && rand::rng().random_bool(self.config.error_rate.min(1.0))
-        {
-            let code = self.config.error_code.unwrap_or(Code::Unavailable);
-            plan.error = Some(Status::new(code, "injected by --error-rate"));
+        if injected.error_rate > 0.0 && rand::rng().random_bool(injected.error_rate.min(1.0)) {
+            let code = injected.error_code.unwrap_or(Code::Unavailable);
+            plan.error = Some(Status::new(code, "injected by the error rate"));
         }
         if headers.contains_key("error-rpcs") || headers.contains_key("delay-rpcs") {
             self.plan_from_headers(headers, method, &mut plan);

@@ -41,4 +41,5 @@ mod unimplemented;
 pub use admin::AdminStats;
 pub use faults::FaultConfig;
 pub use server::{bind, serve, CacheDouble, DoubleConfig, ServeError};
+pub use state::Injected;
 pub use store::Limits;

@@ -18,7 +18,7 @@ use tonic::transport::Server;
 use crate::admin::{self, AdminStats};
 use crate::faults::{FaultConfig, Faults, GateLayer};
 use crate::service::{ControlPlane, DataPlane};
-use crate::state::Shared;
+use crate::state::{Injected, Shared};
 use crate::store::Limits;
 
 /// Everything a double is started with.
@@ -100,6 +100,11 @@ async fn serve_shared(
     // oversize item reaches our check (RESOURCE_EXHAUSTED, like Momento)
     // instead of tonic's 4 MiB decoder limit.
     let max_message = shared.limits.max_item_bytes + 64 * 1024;
+    *shared.injected.write() = Injected {
+        latency: faults.latency,
+        error_rate: faults.error_rate,
+        error_code: faults.error_code,
+    };
     let gate = GateLayer::new(shared.clone(), Arc::new(Faults::new(faults)));
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let result = Server::builder()
@@ -197,6 +202,11 @@ impl CacheDouble {
     /// What `/stats` would answer.
     pub fn stats(&self) -> AdminStats {
         admin::stats(&self.shared)
+    }
+
+    /// Same as `POST /faults`: replaces the latency and error rate.
+    pub fn set_injected(&self, injected: Injected) {
+        *self.shared.injected.write() = injected;
     }
 
     /// Same as `POST /block` or `/unblock`.

@@ -4,8 +4,10 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use parking_lot::RwLock;
-use tonic::Status;
+use tonic::{Code, Status};
 
 use crate::stats::Stats;
 use crate::store::{Cache, Limits};
@@ -18,6 +20,19 @@ pub struct Shared {
     pub stats: Stats,
     /// Set by `/block`: every RPC answers UNAVAILABLE until `/unblock`.
     pub blocked: AtomicBool,
+    /// Latency and error rate, set at start and changeable through `/faults`.
+    pub injected: RwLock<Injected>,
+}
+
+/// Faults applied to every RPC that passes authentication.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Injected {
+    /// Added before every reply.
+    pub latency: Duration,
+    /// Fraction (0.0–1.0) of RPCs answered with `error_code`.
+    pub error_rate: f64,
+    /// The code used by `error_rate` (UNAVAILABLE when unset).
+    pub error_code: Option<Code>,
 }
 
 impl Shared {
@@ -27,6 +42,7 @@ impl Shared {
             limits,
             stats: Stats::default(),
             blocked: AtomicBool::new(false),
+            injected: RwLock::default(),
         }
     }
 

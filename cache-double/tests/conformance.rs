@@ -875,3 +875,40 @@ async fn admin_block_unblock_health_and_stats() {
     assert_eq!(stats["caches"][CACHE]["items"], 1);
     assert_eq!(stats["blocked"], false);
 }
+
+#[tokio::test]
+async fn admin_faults_change_latency_and_error_rate_while_running() {
+    let (double, client) = setup().await;
+    let http = reqwest::Client::new();
+    let faults = format!("{}/faults", double.admin_url());
+    let post = |body: serde_json::Value| http.post(&faults).json(&body).send();
+
+    let reply = post(serde_json::json!({"error_rate": 1.0, "error_code": "internal"}))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        code(client.get(CACHE, "k").await),
+        MomentoErrorCode::InternalServerError
+    );
+
+    post(serde_json::json!({"error_rate": 0.0, "latency_ms": 30}))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    client.get(CACHE, "k").await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(30));
+
+    for bad in [
+        serde_json::json!({"error_rate": 1.5}),
+        serde_json::json!({"error_code": "sideways"}),
+        serde_json::json!({"latency": 3}),
+    ] {
+        let reply = post(bad.clone()).await.unwrap();
+        assert!(reply.status().is_client_error(), "{bad} was accepted");
+    }
+    post(serde_json::json!({"latency_ms": 0})).await.unwrap();
+    let started = std::time::Instant::now();
+    client.get(CACHE, "k").await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(30));
+}
