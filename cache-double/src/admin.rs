@@ -81,9 +81,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/faults",
-            post(|State(s): State<Arc<Shared>>, Json(body): Json<FaultsBody>| async move {
-                set_faults(&s, body)
-            }),
+            post(
+                |State(s): State<Arc<Shared>>, Json(body): Json<FaultsBody>| async move {
+                    set_faults(&s, body)
+                },
+            ),
         )
         .with_state(shared)
 }
@@ -98,10 +100,7 @@ pub struct FaultsBody {
     pub error_code: Option<String>,
 }
 
-fn set_faults(
-    shared: &Shared,
-    body: FaultsBody,
-) -> Result<&'static str, (StatusCode, String)> {
+fn set_faults(shared: &Shared, body: FaultsBody) -> Result<&'static str, (StatusCode, String)> {
     let bad = |message: String| (StatusCode::BAD_REQUEST, message);
     let mut injected = *shared.injected.read();
     if let Some(ms) = body.latency_ms {
@@ -109,12 +108,15 @@ fn set_faults(
     }
     if let Some(rate) = body.error_rate {
         if !(0.0..=1.0).contains(&rate) {
-            return Err(bad(format!("error_rate must be within 0.0..=1.0, got {rate}\n")));
+            return Err(bad(format!(
+                "error_rate must be within 0.0..=1.0, got {rate}\n"
+            )));
         }
         injected.error_rate = rate;
     }
     if let Some(name) = body.error_code {
-        let code = parse_code(&name).ok_or_else(|| bad(format!("unknown error_code {name:?}\n")))?;
+        let code =
+            parse_code(&name).ok_or_else(|| bad(format!("unknown error_code {name:?}\n")))?;
         injected.error_code = Some(code);
     }
     *shared.injected.write() = injected;

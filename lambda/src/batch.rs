@@ -70,7 +70,7 @@ impl Consumer {
     pub async fn handle(&self, event: KinesisInput) -> BatchResult {
         let started = Instant::now();
         let records = event.records;
-        let decoded: Vec<Result<ModelOne, DeadLetter>> = records.iter().map(decode).collect();
+        let decoded: Vec<Result<ModelOne, Poison>> = records.iter().map(decode).collect();
 
         let keys = decoded
             .iter()
@@ -81,9 +81,11 @@ impl Consumer {
             .iter()
             .zip(decoded)
             .map(|(record, decoded)| match decoded {
-                Err(letter) => Fate::Poison(letter),
+                Err(poison) => Fate::Poison(DeadLetter::new(record, poison.reason, poison.detail)),
                 Ok(model) => match resolution.answers.get(&model.read_location) {
-                    Some(Answer::Found(document)) => Fate::Enriched(model.enrich((**document).clone())),
+                    Some(Answer::Found(document)) => {
+                        Fate::Enriched(model.enrich((**document).clone()))
+                    }
                     Some(Answer::Missing) => Fate::Poison(DeadLetter::new(
                         record,
                         "unknown_location",
@@ -119,7 +121,9 @@ impl Consumer {
             } else {
                 // Never dropped: if the DLQ refuses it, Kinesis keeps it.
                 fates[i] = Fate::Retry;
-                let limit = cutoff.get_mut(records[i].shard_id()).expect("every shard has a cutoff");
+                let limit = cutoff
+                    .get_mut(records[i].shard_id())
+                    .expect("every shard has a cutoff");
                 *limit = (*limit).min(i);
             }
         }
@@ -154,7 +158,9 @@ impl Consumer {
                 let latency = (now - enriched.record.created_at).num_microseconds();
                 let latency_ms = latency.unwrap_or(i64::MAX) as f64 / 1000.0;
                 report.max_producer_latency_ms = Some(
-                    report.max_producer_latency_ms.map_or(latency_ms, |m| m.max(latency_ms)),
+                    report
+                        .max_producer_latency_ms
+                        .map_or(latency_ms, |m| m.max(latency_ms)),
                 );
             }
         }
@@ -183,16 +189,31 @@ impl Consumer {
     }
 }
 
-/// Base64, then the record decoder; a failure is the poison letter.
-fn decode(record: &InputRecord) -> Result<ModelOne, DeadLetter> {
+/// Why a record cannot be decoded.
+struct Poison {
+    reason: &'static str,
+    detail: String,
+}
+
+/// Base64, then the record decoder.
+fn decode(record: &InputRecord) -> Result<ModelOne, Poison> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(record.kinesis.data.as_bytes())
-        .map_err(|e| DeadLetter::new(record, "bad_base64", format!("data is not base64: {e}")))?;
-    ModelOne::decode(&bytes).map_err(|e| DeadLetter::new(record, e.kind(), e.to_string()))
+        .map_err(|e| Poison {
+            reason: "bad_base64",
+            detail: format!("data is not base64: {e}"),
+        })?;
+    ModelOne::decode(&bytes).map_err(|e| Poison {
+        reason: e.kind(),
+        detail: e.to_string(),
+    })
 }
 
 /// For each shard, the index of its first record to retry (or past the end).
-fn first_retry_per_shard<'a>(records: &'a [InputRecord], fates: &[Fate]) -> HashMap<&'a str, usize> {
+fn first_retry_per_shard<'a>(
+    records: &'a [InputRecord],
+    fates: &[Fate],
+) -> HashMap<&'a str, usize> {
     let mut cutoff = HashMap::new();
     for (i, (record, fate)) in records.iter().zip(fates).enumerate() {
         let limit = cutoff.entry(record.shard_id()).or_insert(usize::MAX);

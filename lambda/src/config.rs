@@ -121,9 +121,12 @@ impl Config {
         };
         let secs = |d: Duration| d.as_secs();
         let millis = |d: Duration| d.as_millis() as u64;
-        config.cache_ttl = Duration::from_secs(number("CACHE_TTL_SECONDS", secs(config.cache_ttl))?);
-        config.momento_timeout =
-            Duration::from_millis(number("MOMENTO_TIMEOUT_MS", millis(config.momento_timeout))?);
+        config.cache_ttl =
+            Duration::from_secs(number("CACHE_TTL_SECONDS", secs(config.cache_ttl))?);
+        config.momento_timeout = Duration::from_millis(number(
+            "MOMENTO_TIMEOUT_MS",
+            millis(config.momento_timeout),
+        )?);
         config.l1_ttl = Duration::from_secs(number("L1_TTL_SECONDS", secs(config.l1_ttl))?);
         config.l1_capacity = number("L1_CAPACITY", config.l1_capacity as u64)? as usize;
         config.negative_ttl =
@@ -131,13 +134,19 @@ impl Config {
         config.breaker_failures =
             u32::try_from(number("BREAKER_FAILURES", config.breaker_failures.into())?)
                 .unwrap_or(u32::MAX);
-        config.breaker_cooldown =
-            Duration::from_millis(number("BREAKER_COOLDOWN_MS", millis(config.breaker_cooldown))?);
-        config.dynamodb_attempts =
-            u32::try_from(number("DYNAMODB_ATTEMPTS", config.dynamodb_attempts.into())?)
-                .unwrap_or(u32::MAX);
-        config.dynamodb_timeout =
-            Duration::from_millis(number("DYNAMODB_TIMEOUT_MS", millis(config.dynamodb_timeout))?);
+        config.breaker_cooldown = Duration::from_millis(number(
+            "BREAKER_COOLDOWN_MS",
+            millis(config.breaker_cooldown),
+        )?);
+        config.dynamodb_attempts = u32::try_from(number(
+            "DYNAMODB_ATTEMPTS",
+            config.dynamodb_attempts.into(),
+        )?)
+        .unwrap_or(u32::MAX);
+        config.dynamodb_timeout = Duration::from_millis(number(
+            "DYNAMODB_TIMEOUT_MS",
+            millis(config.dynamodb_timeout),
+        )?);
         if let Some(namespace) = var("METRICS_NAMESPACE").filter(|v| !v.trim().is_empty()) {
             config.metrics_namespace = namespace;
         }
@@ -169,7 +178,10 @@ mod tests {
     #[test]
     fn required_settings_and_defaults() {
         let config = Config::from_lookup(lookup(REQUIRED)).unwrap();
-        assert_eq!(config, Config::new("Locations", "sample-a", "/app/key", REQUIRED[3].1));
+        assert_eq!(
+            config,
+            Config::new("Locations", "sample-a", "/app/key", REQUIRED[3].1)
+        );
         assert_eq!(config.momento_timeout, Duration::from_millis(150));
     }
 
@@ -199,7 +211,10 @@ mod tests {
             ("BREAKER_COOLDOWN_MS", "250"),
         ]);
         let config = Config::from_lookup(lookup(&pairs)).unwrap();
-        assert_eq!(config.momento_endpoint.as_deref(), Some("http://127.0.0.1:9090"));
+        assert_eq!(
+            config.momento_endpoint.as_deref(),
+            Some("http://127.0.0.1:9090")
+        );
         assert_eq!(config.momento_timeout, Duration::from_millis(40));
         assert_eq!(config.l1_capacity, 7);
         assert_eq!(config.breaker_cooldown, Duration::from_millis(250));
@@ -208,7 +223,16 @@ mod tests {
             let mut pairs = REQUIRED.to_vec();
             pairs.push(("L1_TTL_SECONDS", bad));
             let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
-            assert!(matches!(err, ConfigError::Invalid { name: "L1_TTL_SECONDS", .. }), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        name: "L1_TTL_SECONDS",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
         }
     }
 }

@@ -59,7 +59,10 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
     if s.len() <= max {
         return s.len();
     }
-    (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 /// The dead-letter queue.
@@ -156,6 +159,9 @@ mod tests {
 
         record.kinesis.data = "abc".into();
         let letter = DeadLetter::new(&record, "not_json", String::new());
-        assert_eq!((letter.data.as_str(), letter.data_truncated), ("abc", false));
+        assert_eq!(
+            (letter.data.as_str(), letter.data_truncated),
+            ("abc", false)
+        );
     }
 }

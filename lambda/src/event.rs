@@ -20,9 +20,9 @@ pub struct KinesisInput {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct InputRecord {
     /// `shardId-000000000000:49545115243490985018280067714973144582180062593244200961`
-    #[serde(rename = "eventID", default)]
+    #[serde(rename = "eventID", default, deserialize_with = "text")]
     pub event_id: String,
-    #[serde(rename = "eventSourceARN", default)]
+    #[serde(rename = "eventSourceARN", default, deserialize_with = "text")]
     pub event_source_arn: String,
     pub kinesis: InputKinesis,
 }
@@ -31,17 +31,22 @@ pub struct InputRecord {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InputKinesis {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub partition_key: String,
     /// Opaque: compared only for equality, never parsed.
     pub sequence_number: String,
     /// Base64, as Kinesis delivers it; decoded per record by the handler.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub data: String,
     /// Seconds since the epoch, with fractions. AWS sends a number;
     /// `aws_lambda_events` serializes a string: both are read.
     #[serde(default, deserialize_with = "seconds")]
     pub approximate_arrival_timestamp: Option<f64>,
+}
+
+/// A string field that may be absent or `null` (read as empty).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
@@ -72,8 +77,8 @@ impl InputRecord {
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
     use aws_lambda_events::encodings::SecondTimestamp;
+    use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
 
     use super::*;
 
@@ -97,18 +102,28 @@ mod tests {
         assert_eq!(got.kinesis.sequence_number, "4954");
         assert_eq!(got.kinesis.partition_key, "pk-1");
         assert_eq!(got.kinesis.data, "eyJoZWxsbyI6MX0=");
-        assert_eq!(got.kinesis.approximate_arrival_timestamp, Some(1_700_000_000.25));
+        assert_eq!(
+            got.kinesis.approximate_arrival_timestamp,
+            Some(1_700_000_000.25)
+        );
 
         let aws = r#"{"Records":[{"kinesis":{"sequenceNumber":"1","approximateArrivalTimestamp":1545084650.987}}]}"#;
         let input: KinesisInput = serde_json::from_str(aws).unwrap();
-        assert_eq!(input.records[0].kinesis.approximate_arrival_timestamp, Some(1545084650.987));
+        assert_eq!(
+            input.records[0].kinesis.approximate_arrival_timestamp,
+            Some(1545084650.987)
+        );
     }
 
     #[test]
     fn keeps_bad_base64_for_the_handler() {
-        let json = r#"{"Records":[{"eventID":"s:1","kinesis":{"sequenceNumber":"1","data":"***"}}]}"#;
+        let json =
+            r#"{"Records":[{"eventID":"s:1","kinesis":{"sequenceNumber":"1","data":"***"}}]}"#;
         let input: KinesisInput = serde_json::from_str(json).unwrap();
         assert_eq!(input.records[0].kinesis.data, "***");
+        let nulls = r#"{"Records":[{"eventID":null,"eventSourceARN":null,"kinesis":{"sequenceNumber":"1","data":null}}]}"#;
+        let input: KinesisInput = serde_json::from_str(nulls).unwrap();
+        assert_eq!(input.records[0].shard_id(), "unknown-shard");
         assert!(serde_json::from_str::<KinesisEvent>(json).is_err());
     }
 }

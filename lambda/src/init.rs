@@ -26,10 +26,7 @@ pub enum InitError {
 ///
 /// # Errors
 /// [`InitError`] if the parameter cannot be read, is not a SecureString, or is empty.
-pub async fn read_api_key(
-    ssm: &aws_sdk_ssm::Client,
-    parameter: &str,
-) -> Result<ApiKey, InitError> {
+pub async fn read_api_key(ssm: &aws_sdk_ssm::Client, parameter: &str) -> Result<ApiKey, InitError> {
     let output = ssm
         .get_parameter()
         .name(parameter)
@@ -81,10 +78,8 @@ pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Co
             .build(),
     );
     let table = Table::new(dynamodb, &config.table_name, config.dynamodb_attempts);
-    let dead_letters = DeadLetters::new(
-        aws_sdk_sqs::Client::new(sdk),
-        &config.dead_letter_queue_url,
-    );
+    let dead_letters =
+        DeadLetters::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letter_queue_url);
     Ok(Consumer::new(
         TieredLookup::new(config, momento, table),
         dead_letters,

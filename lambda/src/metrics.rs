@@ -3,7 +3,9 @@
 //! EMF document per invocation; without a recorder (tests, the harness) the
 //! calls cost nothing.
 
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit,
+};
 
 use crate::BatchReport;
 
@@ -12,13 +14,19 @@ pub fn describe() {
     for (name, what) in [
         ("Records", "records received"),
         ("Enriched", "records emitted enriched"),
-        ("DeadLettered", "poison records sent to the dead-letter queue"),
+        (
+            "DeadLettered",
+            "poison records sent to the dead-letter queue",
+        ),
         ("BatchItemFailures", "records reported for retry"),
         ("L1Hits", "keys answered from the container's memory"),
         ("MomentoHits", "keys answered by Momento"),
         ("MomentoMisses", "keys Momento did not have"),
         ("MomentoErrors", "Momento gets that failed or timed out"),
-        ("MomentoSkipped", "keys that skipped Momento while the breaker was open"),
+        (
+            "MomentoSkipped",
+            "keys that skipped Momento while the breaker was open",
+        ),
         ("DynamoDbHits", "keys found in DynamoDB"),
         ("DynamoDbMisses", "keys DynamoDB does not have"),
         ("DynamoDbFailures", "keys DynamoDB could not answer"),
@@ -26,8 +34,16 @@ pub fn describe() {
     ] {
         describe_counter!(name, Unit::Count, what);
     }
-    describe_histogram!("ProcessingTime", Unit::Milliseconds, "handler time per batch");
-    describe_gauge!("OldestRecordAge", Unit::Milliseconds, "age of the batch's oldest record");
+    describe_histogram!(
+        "ProcessingTime",
+        Unit::Milliseconds,
+        "handler time per batch"
+    );
+    describe_gauge!(
+        "OldestRecordAge",
+        Unit::Milliseconds,
+        "age of the batch's oldest record"
+    );
     describe_gauge!(
         "MaxProducerLatency",
         Unit::Milliseconds,

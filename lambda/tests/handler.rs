@@ -16,10 +16,12 @@ use momento::cache::GetResponse;
 
 /// Ten records over the article's three locations, on one shard.
 fn article_batch(events: &mut Events) -> Vec<String> {
-    ["Car", "House", "Diner", "Car", "Car", "House", "Diner", "Car", "House", "Car"]
-        .iter()
-        .map(|location| events.record(0, location))
-        .collect()
+    [
+        "Car", "House", "Diner", "Car", "Car", "House", "Diner", "Car", "House", "Car",
+    ]
+    .iter()
+    .map(|location| events.record(0, location))
+    .collect()
 }
 
 #[tokio::test]
@@ -59,11 +61,17 @@ async fn cold_then_warm_then_l1() {
     assert_eq!(lookups.stages, 2);
     let lines = captured.take_lines();
     assert_eq!(
-        lines.iter().map(|l| l.record.record.id.clone()).collect::<Vec<_>>(),
+        lines
+            .iter()
+            .map(|l| l.record.record.id.clone())
+            .collect::<Vec<_>>(),
         ids
     );
     for line in &lines {
-        assert_eq!(line.record.location, LocationRecord::sample(&line.record.record.read_location));
+        assert_eq!(
+            line.record.location,
+            LocationRecord::sample(&line.record.record.read_location)
+        );
         assert_eq!(line.message, "ModelOne AFTER");
     }
     let stats = env.double.stats();
@@ -82,8 +90,15 @@ async fn cold_then_warm_then_l1() {
     article_batch(&mut events);
     let warm = consumer.handle(events.build()).await;
     assert_eq!(warm.report.enriched, 10);
-    assert_eq!((warm.report.lookups.l1_hits, warm.report.lookups.stages), (3, 0));
-    assert_eq!(env.double.stats().rpc("Get").calls, gets_before, "no Momento call");
+    assert_eq!(
+        (warm.report.lookups.l1_hits, warm.report.lookups.stages),
+        (3, 0)
+    );
+    assert_eq!(
+        env.double.stats().rpc("Get").calls,
+        gets_before,
+        "no Momento call"
+    );
 
     // A new container: Momento answers, DynamoDB is not asked.
     let (fresh, _) = env.consumer(&config).await;
@@ -91,7 +106,10 @@ async fn cold_then_warm_then_l1() {
     article_batch(&mut events);
     let hit = fresh.handle(events.build()).await;
     let lookups = hit.report.lookups;
-    assert_eq!((lookups.momento_hits, lookups.dynamodb_calls, lookups.stages), (3, 0, 1));
+    assert_eq!(
+        (lookups.momento_hits, lookups.dynamodb_calls, lookups.stages),
+        (3, 0, 1)
+    );
     assert_eq!(consumer.lookup().totals().l1_hits, 3);
 }
 
@@ -109,7 +127,10 @@ async fn concurrent_batches_share_one_lookup_per_key() {
     let results = futures::future::join_all(batches.into_iter().map(|b| consumer.handle(b))).await;
     assert!(results.iter().all(|r| r.report.enriched == 10));
     let totals = consumer.lookup().totals();
-    assert_eq!(totals.momento_gets, 3, "one Momento get per key: {totals:?}");
+    assert_eq!(
+        totals.momento_gets, 3,
+        "one Momento get per key: {totals:?}"
+    );
     assert_eq!(totals.dynamodb_found, 3);
     assert_eq!(totals.shared + totals.l1_hits + totals.momento_gets, 8 * 3);
     assert!(totals.shared > 0, "{totals:?}");
@@ -133,7 +154,10 @@ async fn unknown_locations_are_cached_negatively_and_dead_lettered() {
     let second = consumer.handle(events.build()).await;
     assert_eq!(second.report.dead_lettered, 2);
     assert_eq!(second.report.lookups.l1_negative_hits, 1);
-    assert_eq!(second.report.lookups.dynamodb_calls, 0, "the bad key does not reach DynamoDB");
+    assert_eq!(
+        second.report.lookups.dynamodb_calls, 0,
+        "the bad key does not reach DynamoDB"
+    );
 
     let letters = env.dead_letters().await;
     assert_eq!(letters.len(), 3);
@@ -152,7 +176,11 @@ async fn every_kind_of_poison_goes_to_the_dead_letter_queue() {
     expected.insert(events.raw(0, "%%% not base64 %%%"), "bad_base64");
     expected.insert(events.data(0, "pk", b"{not json".to_vec()), "not_json");
     expected.insert(
-        events.data(0, "pk", br#"{"id":"x","created_at":"2026-01-01T00:00:00Z"}"#.to_vec()),
+        events.data(
+            0,
+            "pk",
+            br#"{"id":"x","created_at":"2026-01-01T00:00:00Z"}"#.to_vec(),
+        ),
         "schema",
     );
     expected.insert(
@@ -174,9 +202,19 @@ async fn every_kind_of_poison_goes_to_the_dead_letter_queue() {
 
     let event = events.build();
     let result = consumer.handle(event.clone()).await;
-    assert!(result.response.batch_item_failures.is_empty(), "poison is handled, not retried");
-    assert_eq!((result.report.enriched, result.report.dead_lettered), (2, 6));
-    let ids: Vec<String> = captured.take_lines().into_iter().map(|l| l.record.record.id).collect();
+    assert!(
+        result.response.batch_item_failures.is_empty(),
+        "poison is handled, not retried"
+    );
+    assert_eq!(
+        (result.report.enriched, result.report.dead_lettered),
+        (2, 6)
+    );
+    let ids: Vec<String> = captured
+        .take_lines()
+        .into_iter()
+        .map(|l| l.record.record.id)
+        .collect();
     assert_eq!(ids, [good_first, good_last]);
 
     let letters = env.dead_letters().await;
@@ -195,8 +233,14 @@ async fn every_kind_of_poison_goes_to_the_dead_letter_queue() {
         assert_eq!(letter.shard_id, "shardId-000000000000");
         assert_eq!(letter.event_id, source.event_id);
         assert_eq!(letter.partition_key, source.kinesis.partition_key);
-        assert_eq!(letter.approximate_arrival_timestamp, source.kinesis.approximate_arrival_timestamp);
-        assert_eq!(letter.data, source.kinesis.data, "small records are kept whole");
+        assert_eq!(
+            letter.approximate_arrival_timestamp,
+            source.kinesis.approximate_arrival_timestamp
+        );
+        assert_eq!(
+            letter.data, source.kinesis.data,
+            "small records are kept whole"
+        );
         assert!(!letter.detail.is_empty());
     }
 }
@@ -236,10 +280,20 @@ async fn momento_outage(outage: Outage) {
     article_batch(&mut events);
     let failing = consumer.handle(events.build()).await;
     assert!(failing.response.batch_item_failures.is_empty());
-    assert_eq!(failing.report.enriched, 10, "DynamoDB answers while Momento fails");
+    assert_eq!(
+        failing.report.enriched, 10,
+        "DynamoDB answers while Momento fails"
+    );
     let lookups = failing.report.lookups;
-    assert_eq!((lookups.momento_errors, lookups.breaker_opened), (3, 1), "{lookups:?}");
-    assert_eq!(lookups.momento_sets, 0, "no write-back while the breaker is open");
+    assert_eq!(
+        (lookups.momento_errors, lookups.breaker_opened),
+        (3, 1),
+        "{lookups:?}"
+    );
+    assert_eq!(
+        lookups.momento_sets, 0,
+        "no write-back while the breaker is open"
+    );
     assert_eq!(consumer.lookup().breaker_state(), BreakerState::Open);
 
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -259,7 +313,11 @@ async fn momento_outage(outage: Outage) {
     let probe = consumer.handle(events.build()).await;
     assert_eq!(probe.report.enriched, 10);
     let lookups = probe.report.lookups;
-    assert_eq!((lookups.momento_gets, lookups.momento_errors), (3, 0), "{lookups:?}");
+    assert_eq!(
+        (lookups.momento_gets, lookups.momento_errors),
+        (3, 0),
+        "{lookups:?}"
+    );
     assert_eq!(lookups.momento_sets, 3, "write-back resumes");
     assert_eq!(consumer.lookup().breaker_state(), BreakerState::Closed);
 }
@@ -301,7 +359,10 @@ async fn dynamodb_unavailable_fails_the_rest_of_each_shard_in_order() {
     let env = Env::start().await;
     // Car is in Momento; Diner and House can only come from DynamoDB.
     let car = LocationRecord::sample("Car");
-    env.momento().set(&env.names.cache, "Car", car.to_cached()).await.unwrap();
+    env.momento()
+        .set(&env.names.cache, "Car", car.to_cached())
+        .await
+        .unwrap();
     let (consumer, captured) = consumer_without_dynamodb(&env).await;
 
     let mut events = Events::new();
@@ -321,12 +382,21 @@ async fn dynamodb_unavailable_fails_the_rest_of_each_shard_in_order() {
         [seq(2), seq(3), seq(4), seq(6)],
         "from each shard's first unavailable record on, in order"
     );
-    let emitted: HashSet<String> = captured.take_lines().into_iter().map(|l| l.record.record.id).collect();
+    let emitted: HashSet<String> = captured
+        .take_lines()
+        .into_iter()
+        .map(|l| l.record.record.id)
+        .collect();
     assert_eq!(emitted, HashSet::from([car_0, car_1]));
-    assert!(!emitted.contains(&diner) && !emitted.contains(&car_after) && !emitted.contains(&house));
+    assert!(
+        !emitted.contains(&diner) && !emitted.contains(&car_after) && !emitted.contains(&house)
+    );
     let letters = env.dead_letters().await;
     assert_eq!(
-        letters.iter().map(|l| l.sequence_number.clone()).collect::<Vec<_>>(),
+        letters
+            .iter()
+            .map(|l| l.sequence_number.clone())
+            .collect::<Vec<_>>(),
         [poison_before],
         "poison after the failure waits for the retry"
     );
@@ -351,8 +421,16 @@ async fn a_failed_dead_letter_send_is_a_batch_item_failure() {
     let result = consumer.handle(event.clone()).await;
     let seq = |i: usize| event.records[i].kinesis.sequence_number.clone();
     assert_eq!(poison, seq(1));
-    assert_eq!(failures(&result.response), [seq(1), seq(2)], "the poison record and what follows it");
-    let emitted: Vec<String> = captured.take_lines().into_iter().map(|l| l.record.record.id).collect();
+    assert_eq!(
+        failures(&result.response),
+        [seq(1), seq(2)],
+        "the poison record and what follows it"
+    );
+    let emitted: Vec<String> = captured
+        .take_lines()
+        .into_iter()
+        .map(|l| l.record.record.id)
+        .collect();
     assert_eq!(emitted, [good, other_shard]);
     assert!(!emitted.contains(&later));
     assert_eq!(result.report.dead_lettered, 0);

@@ -61,8 +61,18 @@ async fn the_api_key_appears_nowhere() {
         let result = consumer.handle(events.build()).await;
         seen.push(format!("{result:?}"));
     }
-    seen.extend(captured.take_lines().iter().map(|l| serde_json::to_string(l).unwrap()));
-    seen.extend(env.dead_letters().await.iter().map(|l| serde_json::to_string(l).unwrap()));
+    seen.extend(
+        captured
+            .take_lines()
+            .iter()
+            .map(|l| serde_json::to_string(l).unwrap()),
+    );
+    seen.extend(
+        env.dead_letters()
+            .await
+            .iter()
+            .map(|l| serde_json::to_string(l).unwrap()),
+    );
     seen.push(format!("{config:?}"));
 
     // Failed inits: the errors name the parameter, never its value.
@@ -77,10 +87,19 @@ async fn the_api_key_appears_nowhere() {
         .unwrap();
     let mut bad = config.clone();
     bad.api_key_parameter = plain.to_owned();
-    let not_secure = consumer::init(&bad, &env.sdk, consumer::Output::Stdout).await.err().unwrap();
-    assert!(matches!(not_secure, InitError::NotSecure { .. }), "{not_secure}");
+    let not_secure = consumer::init(&bad, &env.sdk, consumer::Output::Stdout)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(not_secure, InitError::NotSecure { .. }),
+        "{not_secure}"
+    );
     bad.api_key_parameter = "/does/not/exist".to_owned();
-    let missing = consumer::init(&bad, &env.sdk, consumer::Output::Stdout).await.err().unwrap();
+    let missing = consumer::init(&bad, &env.sdk, consumer::Output::Stdout)
+        .await
+        .err()
+        .unwrap();
     assert!(missing.to_string().contains("/does/not/exist"), "{missing}");
     let garbage = "not-a-momento-key-but-still-secret";
     ssm.put_parameter()
@@ -91,7 +110,10 @@ async fn the_api_key_appears_nowhere() {
         .await
         .unwrap();
     bad.api_key_parameter = "/garbage/key".to_owned();
-    let invalid = consumer::init(&bad, &env.sdk, consumer::Output::Stdout).await.err().unwrap();
+    let invalid = consumer::init(&bad, &env.sdk, consumer::Output::Stdout)
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(invalid, InitError::Momento(_)), "{invalid}");
     for error in [&not_secure, &missing, &invalid] {
         seen.push(error.to_string());

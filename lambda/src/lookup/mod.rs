@@ -283,7 +283,9 @@ impl TieredLookup {
                     counts.momento_errors += 1;
                     if self.breaker.record(false) {
                         counts.breaker_opened += 1;
-                        tracing::warn!("Momento keeps failing: skipping it for the breaker's cool-down");
+                        tracing::warn!(
+                            "Momento keeps failing: skipping it for the breaker's cool-down"
+                        );
                     }
                     first_error.get_or_insert(error);
                     misses.push(key.clone());

@@ -72,7 +72,11 @@ impl<T> Drop for Leader<'_, T> {
 
 /// The leader's answer, or `None` if the leader gave up without one.
 pub async fn wait<T: Clone>(mut receiver: watch::Receiver<Option<T>>) -> Option<T> {
-    let answered = receiver.wait_for(Option::is_some).await.ok().and_then(|v| v.clone());
+    let answered = receiver
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|v| v.clone());
     answered.or_else(|| receiver.borrow().clone())
 }
 
@@ -92,7 +96,10 @@ mod tests {
         assert!(matches!(flights.join("Diner"), Flight::Leader(_)));
         leader.complete(7);
         assert_eq!(wait(follower).await, Some(7));
-        assert!(matches!(flights.join("Car"), Flight::Leader(_)), "key freed");
+        assert!(
+            matches!(flights.join("Car"), Flight::Leader(_)),
+            "key freed"
+        );
     }
 
     #[tokio::test]

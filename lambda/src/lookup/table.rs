@@ -46,7 +46,9 @@ impl Table {
 
     /// Looks up every key; chunks of 100 go out concurrently.
     pub async fn get_many(&self, keys: &[String]) -> TableReply {
-        let chunks = keys.chunks(MAX_KEYS_PER_CALL).map(|chunk| self.get_chunk(chunk));
+        let chunks = keys
+            .chunks(MAX_KEYS_PER_CALL)
+            .map(|chunk| self.get_chunk(chunk));
         let mut reply = TableReply::default();
         for part in futures::future::join_all(chunks).await {
             reply.answered.extend(part.answered);
@@ -92,8 +94,11 @@ impl Table {
                 }
             }
         }
-        let reason: Arc<str> =
-            format!("BatchGetItem left the key unprocessed after {} attempts", self.attempts).into();
+        let reason: Arc<str> = format!(
+            "BatchGetItem left the key unprocessed after {} attempts",
+            self.attempts
+        )
+        .into();
         tracing::warn!(table = %self.name, keys = pending.len(), "keys still unprocessed");
         for key in pending {
             reply.failed.insert(key, reason.clone());

@@ -98,7 +98,8 @@ impl Env {
                 return letters;
             }
             for message in messages {
-                letters.push(serde_json::from_str(message.body().unwrap()).expect("DeadLetter JSON"));
+                letters
+                    .push(serde_json::from_str(message.body().unwrap()).expect("DeadLetter JSON"));
                 sqs.delete_message()
                     .queue_url(&self.provisioned.dead_letter_queue_url)
                     .receipt_handle(message.receipt_handle().unwrap())
@@ -158,7 +159,10 @@ impl Events {
     /// A record with arbitrary `data` bytes; returns its sequence number.
     pub fn data(&mut self, shard: u32, partition_key: &str, data: Vec<u8>) -> String {
         self.sequence += 1;
-        let sequence = format!("4954511524349098501828006771497314458218006259324{:07}", self.sequence);
+        let sequence = format!(
+            "4954511524349098501828006771497314458218006259324{:07}",
+            self.sequence
+        );
         let shard_id = format!("shardId-{shard:012}");
         let mut record = KinesisEventRecord::default();
         record.aws_region = Some("us-east-1".into());
