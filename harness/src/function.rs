@@ -1,0 +1,72 @@
+//! What the mapping invokes: the consumer in this process, a function behind
+//! the Lambda Invoke API (`cargo lambda watch`), or any async function (the
+//! purpose-built ones the mapping's own tests use).
+
+use std::sync::Arc;
+
+use consumer::{Consumer, KinesisInput};
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+/// An async function from event to response; `Err` is a function error.
+pub type Handler = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
+
+#[derive(Clone)]
+pub enum Function {
+    /// The consumer library, called directly.
+    InProcess(Arc<Consumer>),
+    /// `POST {url}` with the event, as the Lambda Invoke API takes it, e.g.
+    /// `http://127.0.0.1:9000/2015-03-31/functions/bootstrap/invocations`.
+    Invoke { url: String, client: reqwest::Client },
+    Handler(Handler),
+}
+
+impl Function {
+    pub fn invoke_api(url: impl Into<String>) -> Self {
+        Function::Invoke {
+            url: url.into(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn handler<F, Fut>(f: F) -> Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Value, String>> + Send + 'static,
+    {
+        Function::Handler(Arc::new(move |event| Box::pin(f(event))))
+    }
+
+    /// Invokes the function once. `Err` means the invocation failed as a
+    /// whole (an error, a timeout, an unreadable response).
+    pub async fn invoke(&self, event: Value) -> Result<Value, String> {
+        match self {
+            Function::InProcess(consumer) => {
+                let input: KinesisInput =
+                    serde_json::from_value(event).map_err(|e| format!("event does not parse: {e}"))?;
+                let result = consumer.handle(input).await;
+                serde_json::to_value(result.response).map_err(|e| e.to_string())
+            }
+            Function::Invoke { url, client } => {
+                let response = client
+                    .post(url)
+                    .json(&event)
+                    .send()
+                    .await
+                    .map_err(|e| format!("invoke {url}: {e}"))?;
+                let failed = response.headers().contains_key("x-amz-function-error")
+                    || !response.status().is_success();
+                let status = response.status();
+                let body = response.text().await.map_err(|e| e.to_string())?;
+                if failed {
+                    return Err(format!("function error ({status}): {body}"));
+                }
+                if body.trim().is_empty() || body.trim() == "null" {
+                    return Ok(Value::Null);
+                }
+                serde_json::from_str(&body).map_err(|e| format!("response is not JSON: {e}"))
+            }
+            Function::Handler(handler) => handler(event).await,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Local emulation of the pipeline's AWS side.
+//!
+//! # Layout
+//! - [`replay`]: the local event-source mapping ([`Replay`]): polls the
+//!   stream, invokes a [`Function`], applies [`MappingSettings`] (batching,
+//!   ReportBatchItemFailures, bisection, retries, record age, on-failure
+//!   destination, parallelization) with persisted [`checkpoint`]s.
+//! - [`records`]: stream records and the Kinesis events built from them.
+//! - [`destination`]: AWS's on-failure invocation record.
+//! - [`function`]: what gets invoked: the consumer in-process, the Lambda
+//!   Invoke API of `cargo lambda watch`, or any async function.
+
+pub mod checkpoint;
+pub mod destination;
+pub mod function;
+pub mod mapping;
+pub mod records;
+pub mod replay;
+
+pub use function::Function;
+pub use mapping::{MappingSettings, StartingPosition};
+pub use records::{EventSource, StreamRecord};
+pub use replay::{Replay, ReplayConfig, ReplayError, ReplaySummary};

@@ -1,0 +1,118 @@
+//! The event-source mapping's settings, with the same defaults as the
+//! Terraform module (a test compares them).
+
+use std::time::Duration;
+
+/// Where a shard without a checkpoint starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StartingPosition {
+    /// Only records written after the mapping starts.
+    Latest,
+    /// The oldest record the stream retains.
+    TrimHorizon,
+    /// Records that arrived at or after this time (seconds since the epoch).
+    AtTimestamp(f64),
+}
+
+impl StartingPosition {
+    /// Parses `LATEST`, `TRIM_HORIZON` or `AT_TIMESTAMP=<RFC 3339>`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "LATEST" => Ok(Self::Latest),
+            "TRIM_HORIZON" => Ok(Self::TrimHorizon),
+            _ => {
+                let at = text.strip_prefix("AT_TIMESTAMP=").ok_or_else(|| {
+                    format!("{text:?}: expected LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339 time>")
+                })?;
+                let time = chrono::DateTime::parse_from_rfc3339(at)
+                    .map_err(|e| format!("{at:?} is not an RFC 3339 time: {e}"))?;
+                Ok(Self::AtTimestamp(time.timestamp_micros() as f64 / 1e6))
+            }
+        }
+    }
+}
+
+/// How records are batched, retried and given up on, as
+/// `aws_lambda_event_source_mapping` configures it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappingSettings {
+    /// Records per invocation (`batch_size`).
+    pub batch_size: usize,
+    /// How long to wait to fill a batch (`maximum_batching_window_in_seconds`).
+    pub batching_window: Duration,
+    pub starting_position: StartingPosition,
+    /// `function_response_types = ["ReportBatchItemFailures"]`.
+    pub report_batch_item_failures: bool,
+    /// `bisect_batch_on_function_error`.
+    pub bisect_on_error: bool,
+    /// `maximum_retry_attempts`; `None` is -1 (retry until the record expires).
+    pub maximum_retry_attempts: Option<u32>,
+    /// `maximum_record_age_in_seconds`; `None` is -1 (never too old).
+    pub maximum_record_age: Option<Duration>,
+    /// `parallelization_factor`: concurrent batches per shard, 1–10.
+    pub parallelization_factor: u32,
+    /// SQS queue URL of the on-failure destination.
+    pub on_failure: Option<String>,
+}
+
+impl Default for MappingSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 10,
+            batching_window: Duration::ZERO,
+            starting_position: StartingPosition::Latest,
+            report_batch_item_failures: true,
+            bisect_on_error: true,
+            maximum_retry_attempts: Some(5),
+            maximum_record_age: Some(Duration::from_secs(3600)),
+            parallelization_factor: 1,
+            on_failure: None,
+        }
+    }
+}
+
+impl MappingSettings {
+    /// Checks the ranges AWS enforces (record age is not bounded below, so
+    /// tests can use seconds).
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=10_000).contains(&self.batch_size) {
+            return Err(format!("batch size {} is outside 1-10000", self.batch_size));
+        }
+        if self.batching_window > Duration::from_secs(300) {
+            return Err("the batching window is at most 300 s".to_owned());
+        }
+        if !(1..=10).contains(&self.parallelization_factor) {
+            return Err(format!(
+                "parallelization factor {} is outside 1-10",
+                self.parallelization_factor
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_starting_positions() {
+        assert_eq!(StartingPosition::parse("LATEST"), Ok(StartingPosition::Latest));
+        assert_eq!(
+            StartingPosition::parse("AT_TIMESTAMP=2026-11-26T10:00:00.5Z"),
+            Ok(StartingPosition::AtTimestamp(1_795_687_200.5))
+        );
+        assert!(StartingPosition::parse("AT_TIMESTAMP=yesterday").is_err());
+        assert!(StartingPosition::parse("EARLIEST").unwrap_err().contains("TRIM_HORIZON"));
+    }
+
+    #[test]
+    fn validates_ranges() {
+        assert!(MappingSettings::default().validate().is_ok());
+        let bad = MappingSettings {
+            parallelization_factor: 11,
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+}
