@@ -49,8 +49,23 @@ impl Double {
     /// [`EmulatorError`] if it cannot start or does not answer.
     pub async fn spawn(binary: &Path, api_key: &str, cache: &str) -> Result<Self, EmulatorError> {
         let (port, admin_port) = (free_port()?, free_port()?);
+        Self::spawn_command(Command::new(binary), port, admin_port, api_key, cache).await
+    }
+
+    /// Runs `command` (the `cache-double` binary, or a program that takes the
+    /// same flags) on `port` and `admin_port` of 127.0.0.1 and waits for it.
+    ///
+    /// # Errors
+    /// [`EmulatorError`] if it cannot start or does not answer.
+    pub async fn spawn_command(
+        mut command: Command,
+        port: u16,
+        admin_port: u16,
+        api_key: &str,
+        cache: &str,
+    ) -> Result<Self, EmulatorError> {
         let (child, log) = spawn_logged(
-            Command::new(binary)
+            command
                 .args(["--addr", &format!("127.0.0.1:{port}")])
                 .args(["--admin-addr", &format!("127.0.0.1:{admin_port}")])
                 .args(["--cache", cache])
@@ -65,6 +80,13 @@ impl Double {
         };
         double.wait_ready().await?;
         Ok(double)
+    }
+
+    /// Leaves a child-process double running after this value is gone (for
+    /// `harness up`); returns its process id.
+    pub fn detach(self) -> Option<u32> {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.pid()
     }
 
     /// The `cache-double` binary built beside the running executable

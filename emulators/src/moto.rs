@@ -23,8 +23,15 @@ impl MotoServer {
     /// # Errors
     /// [`EmulatorError`] if it cannot be installed, started, or does not answer.
     pub async fn start() -> Result<Self, EmulatorError> {
+        Self::start_on(free_port()?).await
+    }
+
+    /// Like [`MotoServer::start`], on a chosen port of 127.0.0.1.
+    ///
+    /// # Errors
+    /// As [`MotoServer::start`]; also if the port is taken.
+    pub async fn start_on(port: u16) -> Result<Self, EmulatorError> {
         let program = find_or_install_moto()?;
-        let port = free_port()?;
         let (child, log) = spawn_logged(
             Command::new(&program).args(["-H", "127.0.0.1", "-p", &port.to_string()]),
             &format!("moto-{port}"),
@@ -46,6 +53,12 @@ impl MotoServer {
     /// The process id, for callers that track it (the harness's pid files).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Leaves the server running after this value is gone (for `harness
+    /// up`); returns its process id.
+    pub fn detach(self) -> u32 {
+        std::mem::ManuallyDrop::new(self).child.id()
     }
 
     /// Where the server's output goes.
@@ -86,8 +99,9 @@ impl Drop for MotoServer {
     }
 }
 
-/// True once something at `address` answers an HTTP request with a status line.
-async fn answers_http(address: &str) -> bool {
+/// True once something at `address` (`host:port`) answers an HTTP request
+/// with a status line.
+pub async fn answers_http(address: &str) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else {
         return false;

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct File {
-    stream_arn: String,
+    /// The stream's ARN and creation time.
+    stream: String,
     shards: BTreeMap<String, String>,
 }
 
@@ -20,31 +21,31 @@ pub struct Checkpoints {
 }
 
 impl Checkpoints {
-    pub fn in_memory(stream_arn: &str) -> Self {
+    pub fn in_memory(stream: &str) -> Self {
         Self {
             path: None,
             file: File {
-                stream_arn: stream_arn.to_owned(),
+                stream: stream.to_owned(),
                 ..File::default()
             },
         }
     }
 
-    /// Loads `path` if it exists and belongs to `stream_arn` (a file left
-    /// from a deleted and re-created stream is ignored: its sequence numbers
-    /// mean nothing in the new one).
-    pub fn load(path: &Path, stream_arn: &str) -> std::io::Result<Self> {
+    /// Loads `path` if it exists and belongs to `stream` (an identity such as
+    /// ARN and creation time: a file left from a deleted and re-created stream
+    /// is ignored, its sequence numbers mean nothing in the new one).
+    pub fn load(path: &Path, stream: &str) -> std::io::Result<Self> {
         let file = match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice::<File>(&bytes)
                 .ok()
-                .filter(|f| f.stream_arn == stream_arn),
+                .filter(|f| f.stream == stream),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
         Ok(Self {
             path: Some(path.to_owned()),
             file: file.unwrap_or(File {
-                stream_arn: stream_arn.to_owned(),
+                stream: stream.to_owned(),
                 ..File::default()
             }),
         })
@@ -83,8 +84,14 @@ mod tests {
         let mut checkpoints = Checkpoints::load(&path, "arn:a").unwrap();
         assert_eq!(checkpoints.get("shard-0"), None);
         checkpoints.set("shard-0", "17").unwrap();
-        assert_eq!(Checkpoints::load(&path, "arn:a").unwrap().get("shard-0"), Some("17"));
-        assert_eq!(Checkpoints::load(&path, "arn:b").unwrap().get("shard-0"), None);
+        assert_eq!(
+            Checkpoints::load(&path, "arn:a").unwrap().get("shard-0"),
+            Some("17")
+        );
+        assert_eq!(
+            Checkpoints::load(&path, "arn:b").unwrap().get("shard-0"),
+            None
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

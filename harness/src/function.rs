@@ -17,7 +17,10 @@ pub enum Function {
     InProcess(Arc<Consumer>),
     /// `POST {url}` with the event, as the Lambda Invoke API takes it, e.g.
     /// `http://127.0.0.1:9000/2015-03-31/functions/bootstrap/invocations`.
-    Invoke { url: String, client: reqwest::Client },
+    Invoke {
+        url: String,
+        client: reqwest::Client,
+    },
     Handler(Handler),
 }
 
@@ -42,8 +45,8 @@ impl Function {
     pub async fn invoke(&self, event: Value) -> Result<Value, String> {
         match self {
             Function::InProcess(consumer) => {
-                let input: KinesisInput =
-                    serde_json::from_value(event).map_err(|e| format!("event does not parse: {e}"))?;
+                let input: KinesisInput = serde_json::from_value(event)
+                    .map_err(|e| format!("event does not parse: {e}"))?;
                 let result = consumer.handle(input).await;
                 serde_json::to_value(result.response).map_err(|e| e.to_string())
             }

@@ -9,6 +9,10 @@
 //! - [`destination`]: AWS's on-failure invocation record.
 //! - [`function`]: what gets invoked: the consumer in-process, the Lambda
 //!   Invoke API of `cargo lambda watch`, or any async function.
+//!
+//! The binary adds the CLI's plumbing: `local` (the emulators as background
+//! processes: `up`, `down`, `status`) and `commands` (provisioning, the
+//! consumer's local configuration, `cargo lambda watch`, reading files).
 
 pub mod checkpoint;
 pub mod destination;

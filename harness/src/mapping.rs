@@ -22,7 +22,9 @@ impl StartingPosition {
             "TRIM_HORIZON" => Ok(Self::TrimHorizon),
             _ => {
                 let at = text.strip_prefix("AT_TIMESTAMP=").ok_or_else(|| {
-                    format!("{text:?}: expected LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339 time>")
+                    format!(
+                        "{text:?}: expected LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339 time>"
+                    )
                 })?;
                 let time = chrono::DateTime::parse_from_rfc3339(at)
                     .map_err(|e| format!("{at:?} is not an RFC 3339 time: {e}"))?;
@@ -97,13 +99,18 @@ mod tests {
 
     #[test]
     fn parses_starting_positions() {
-        assert_eq!(StartingPosition::parse("LATEST"), Ok(StartingPosition::Latest));
+        assert_eq!(
+            StartingPosition::parse("LATEST"),
+            Ok(StartingPosition::Latest)
+        );
         assert_eq!(
             StartingPosition::parse("AT_TIMESTAMP=2026-11-26T10:00:00.5Z"),
             Ok(StartingPosition::AtTimestamp(1_795_687_200.5))
         );
         assert!(StartingPosition::parse("AT_TIMESTAMP=yesterday").is_err());
-        assert!(StartingPosition::parse("EARLIEST").unwrap_err().contains("TRIM_HORIZON"));
+        assert!(StartingPosition::parse("EARLIEST")
+            .unwrap_err()
+            .contains("TRIM_HORIZON"));
     }
 
     #[test]

@@ -104,7 +104,10 @@ mod tests {
         let event = source.event(&[record]);
         let input: consumer::KinesisInput = serde_json::from_value(event.clone()).unwrap();
         assert_eq!(input.records[0].shard_id(), "shardId-000000000001");
-        assert_eq!(input.records[0].kinesis.approximate_arrival_timestamp, Some(1_795_687_200.25));
+        assert_eq!(
+            input.records[0].kinesis.approximate_arrival_timestamp,
+            Some(1_795_687_200.25)
+        );
         assert_eq!(event["Records"][0]["kinesis"]["data"], "aGVsbG8=");
         assert_eq!(rfc3339(1_795_687_200.25), "2026-11-26T10:00:00.250Z");
     }

@@ -135,11 +135,19 @@ impl Replay {
             .send()
             .await
             .map_err(|e| kinesis_error("kinesis:DescribeStreamSummary", e))?;
-        let stream_arn = summary
-            .stream_description_summary()
+        let description = summary.stream_description_summary();
+        let stream_arn = description
             .map(|s| s.stream_arn().to_owned())
             .unwrap_or_default();
-        Ok(Self::with_stream_arn(sdk, config, function, stream_arn)?)
+        // A stream deleted and re-created under the same name has the same
+        // ARN; its creation time tells the two apart for the checkpoints.
+        let created = description.map_or(0.0, |s| s.stream_creation_timestamp().as_secs_f64());
+        let mut replay = Self::with_stream_arn(sdk, config, function, stream_arn.clone())?;
+        if let Some(path) = &replay.config.checkpoint_file {
+            let identity = format!("{stream_arn} created {created}");
+            replay.checkpoints = Mutex::new(Checkpoints::load(path, &identity)?);
+        }
+        Ok(replay)
     }
 
     /// For replaying records that do not come from a stream (`--from-file`).
@@ -209,9 +217,9 @@ impl Replay {
         loop {
             let shards = self.list_shards().await?;
             for (shard, parent) in &shards {
-                let parent_pending = parent.as_ref().is_some_and(|p| {
-                    shards.iter().any(|(s, _)| s == p) && !finished.contains(p)
-                });
+                let parent_pending = parent
+                    .as_ref()
+                    .is_some_and(|p| shards.iter().any(|(s, _)| s == p) && !finished.contains(p));
                 if started.contains(shard) || parent_pending {
                     continue;
                 }
@@ -240,7 +248,10 @@ impl Replay {
     ///
     /// # Errors
     /// As [`Replay::run`].
-    pub async fn run_records(&self, records: Vec<StreamRecord>) -> Result<ReplaySummary, ReplayError> {
+    pub async fn run_records(
+        &self,
+        records: Vec<StreamRecord>,
+    ) -> Result<ReplaySummary, ReplayError> {
         let mut by_shard: Vec<(String, Vec<StreamRecord>)> = Vec::new();
         for record in records {
             match by_shard.iter_mut().find(|(s, _)| *s == record.shard_id) {
@@ -268,11 +279,12 @@ impl Replay {
                 .send()
                 .await
                 .map_err(|e| kinesis_error("kinesis:ListShards", e))?;
-            shards.extend(
-                page.shards()
-                    .iter()
-                    .map(|s| (s.shard_id().to_owned(), s.parent_shard_id().map(str::to_owned))),
-            );
+            shards.extend(page.shards().iter().map(|s| {
+                (
+                    s.shard_id().to_owned(),
+                    s.parent_shard_id().map(str::to_owned),
+                )
+            }));
             next_token = page.next_token().map(str::to_owned);
             if next_token.is_none() {
                 return Ok(shards);
@@ -292,7 +304,9 @@ impl Replay {
             (Some(sequence), _) => request
                 .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                 .starting_sequence_number(sequence),
-            (None, StartingPosition::Latest) => request.shard_iterator_type(ShardIteratorType::Latest),
+            (None, StartingPosition::Latest) => {
+                request.shard_iterator_type(ShardIteratorType::Latest)
+            }
             (None, StartingPosition::TrimHorizon) => {
                 request.shard_iterator_type(ShardIteratorType::TrimHorizon)
             }
@@ -360,7 +374,8 @@ impl Replay {
                 window_started.get_or_insert_with(Instant::now);
                 buffer.extend(got);
             }
-            let window_open = window_started.is_some_and(|t| t.elapsed() < settings.batching_window)
+            let window_open = window_started
+                .is_some_and(|t| t.elapsed() < settings.batching_window)
                 && buffer.len() < settings.batch_size
                 && iterator.is_some();
             if !buffer.is_empty() && !window_open {
@@ -427,7 +442,8 @@ impl Replay {
                     .into_iter()
                     .partition(|r| r.age() > max_age.as_secs_f64());
                 if !old.is_empty() {
-                    self.give_up(&old, Condition::RecordAgeExceeded, retries, None).await?;
+                    self.give_up(&old, Condition::RecordAgeExceeded, retries, None)
+                        .await?;
                 }
                 batch = fresh;
                 if batch.is_empty() {
@@ -438,7 +454,9 @@ impl Replay {
             self.stats.lock().summary.invocations += 1;
             let outcome = self.function.invoke(self.source.event(&batch)).await;
             let failed_from = match &outcome {
-                Ok(response) if settings.report_batch_item_failures => first_failure(response, &batch),
+                Ok(response) if settings.report_batch_item_failures => {
+                    first_failure(response, &batch)
+                }
                 Ok(_) => None,
                 Err(error) => {
                     tracing::debug!(%error, records = batch.len(), "function error");
@@ -470,7 +488,10 @@ impl Replay {
             }
             // `retries` is now also how many times these records were invoked.
             let retries = retries + 1;
-            if settings.maximum_retry_attempts.is_some_and(|max| retries > max) {
+            if settings
+                .maximum_retry_attempts
+                .is_some_and(|max| retries > max)
+            {
                 let error = function_error.then_some("Unhandled");
                 self.give_up(&rest, Condition::RetryAttemptsExhausted, retries, error)
                     .await?;
@@ -505,7 +526,11 @@ impl Replay {
         function_error: Option<&str>,
     ) -> Result<(), ReplayError> {
         let Some(queue) = &self.config.settings.on_failure else {
-            tracing::warn!(records = records.len(), condition = condition.as_str(), "records discarded (no on-failure destination)");
+            tracing::warn!(
+                records = records.len(),
+                condition = condition.as_str(),
+                "records discarded (no on-failure destination)"
+            );
             self.stats.lock().summary.discarded += records.len() as u64;
             return Ok(());
         };

@@ -88,8 +88,16 @@ impl Stream {
         }
     }
 
-    async fn replay(&self, settings: MappingSettings, function: Function) -> harness::ReplaySummary {
-        let replay = Arc::new(Replay::new(&self.sdk, self.config(settings), function).await.unwrap());
+    async fn replay(
+        &self,
+        settings: MappingSettings,
+        function: Function,
+    ) -> harness::ReplaySummary {
+        let replay = Arc::new(
+            Replay::new(&self.sdk, self.config(settings), function)
+                .await
+                .unwrap(),
+        );
         replay.run().await.unwrap()
     }
 
@@ -134,7 +142,12 @@ fn payloads(event: &Value) -> Vec<String> {
         .iter()
         .map(|r| {
             let data = r["kinesis"]["data"].as_str().unwrap();
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(data).unwrap()).unwrap()
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap(),
+            )
+            .unwrap()
         })
         .collect()
 }
@@ -175,8 +188,14 @@ async fn a_partial_failure_checkpoints_at_the_lowest_reported_record() {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].len(), 10);
     let retried: Vec<String> = (4..10).map(|i| format!("record-{i}")).collect();
-    assert_eq!(seen[1], retried, "only the records from the lowest failure on");
-    assert_eq!((summary.processed, summary.partial_failures, summary.retries), (10, 1, 1));
+    assert_eq!(
+        seen[1], retried,
+        "only the records from the lowest failure on"
+    );
+    assert_eq!(
+        (summary.processed, summary.partial_failures, summary.retries),
+        (10, 1, 1)
+    );
     assert_eq!(summary.records, 10);
 }
 
@@ -189,7 +208,11 @@ async fn a_malformed_item_identifier_fails_the_whole_batch() {
     let function = Function::handler(move |event| {
         let n = counter.fetch_add(1, Ordering::SeqCst);
         async move {
-            assert_eq!(payloads(&event).len(), 5, "every attempt gets the whole batch");
+            assert_eq!(
+                payloads(&event).len(),
+                5,
+                "every attempt gets the whole batch"
+            );
             Ok(if n == 0 {
                 json!({"batchItemFailures": [{"itemIdentifier": ""}]})
             } else {
@@ -229,7 +252,11 @@ async fn bisection_isolates_a_poison_record_and_sends_it_to_the_destination() {
 
     let mut good: Vec<String> = processed.lock().iter().flatten().cloned().collect();
     good.sort();
-    let mut expected: Vec<String> = records.iter().map(|r| r.1.clone()).filter(|d| d != "poison").collect();
+    let mut expected: Vec<String> = records
+        .iter()
+        .map(|r| r.1.clone())
+        .filter(|d| d != "poison")
+        .collect();
     expected.sort();
     assert_eq!(good, expected, "every other record processed exactly once");
     assert!(summary.bisections >= 3, "{summary:?}");
@@ -242,9 +269,18 @@ async fn bisection_isolates_a_poison_record_and_sends_it_to_the_destination() {
     assert_eq!(info["batchSize"], 1);
     assert_eq!(info["shardId"], "shardId-000000000000");
     assert_eq!(info["startSequenceNumber"], info["endSequenceNumber"]);
-    assert!(info["streamArn"].as_str().unwrap().ends_with(":stream/mapping-test"));
-    assert!(info["approximateArrivalOfFirstRecord"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(message["requestContext"]["condition"], "RetryAttemptsExhausted");
+    assert!(info["streamArn"]
+        .as_str()
+        .unwrap()
+        .ends_with(":stream/mapping-test"));
+    assert!(info["approximateArrivalOfFirstRecord"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    assert_eq!(
+        message["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
     assert_eq!(message["requestContext"]["approximateInvokeCount"], 3);
     assert_eq!(
         message["requestContext"]["functionArn"],
@@ -271,7 +307,14 @@ async fn without_bisection_an_exhausted_batch_goes_to_the_destination_whole() {
     };
     let summary = stream.replay(settings, function).await;
     assert_eq!(calls.load(Ordering::SeqCst), 3, "one try and two retries");
-    assert_eq!((summary.retries, summary.sent_to_destination, summary.processed), (2, 10, 0));
+    assert_eq!(
+        (
+            summary.retries,
+            summary.sent_to_destination,
+            summary.processed
+        ),
+        (2, 10, 0)
+    );
     let sent = stream.destination().await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 10);
@@ -323,8 +366,15 @@ async fn ordering(parallelization_factor: u32) {
             let current = now.fetch_add(1, Ordering::SeqCst) + 1;
             max.fetch_max(current, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(3)).await;
-            let shard = event["Records"][0]["eventID"].as_str().unwrap().split(':').next().unwrap().to_owned();
-            log.lock().extend(payloads(&event).into_iter().map(|d| (shard.clone(), d)));
+            let shard = event["Records"][0]["eventID"]
+                .as_str()
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .to_owned();
+            log.lock()
+                .extend(payloads(&event).into_iter().map(|d| (shard.clone(), d)));
             now.fetch_sub(1, Ordering::SeqCst);
             Ok(json!({"batchItemFailures": []}))
         }
@@ -346,7 +396,10 @@ async fn ordering(parallelization_factor: u32) {
         let key = data.rsplit_once(':').unwrap().0.to_owned();
         let n = number(data);
         if let Some(previous) = last_per_key.insert(key, n) {
-            assert!(previous < n, "partition key order broken: {previous} then {n}");
+            assert!(
+                previous < n,
+                "partition key order broken: {previous} then {n}"
+            );
         }
         if let Some(previous) = last_per_shard.insert(shard.clone(), n) {
             shard_in_order &= previous < n;
@@ -355,7 +408,10 @@ async fn ordering(parallelization_factor: u32) {
     if parallelization_factor == 1 {
         assert!(shard_in_order, "per-shard order broken with one lane");
     } else {
-        assert!(max_in_flight.load(Ordering::SeqCst) > 2, "lanes ran concurrently");
+        assert!(
+            max_in_flight.load(Ordering::SeqCst) > 2,
+            "lanes ran concurrently"
+        );
     }
 }
 
@@ -386,16 +442,29 @@ async fn at_timestamp_and_latest_starting_positions() {
 
     let seen = Arc::new(AtomicUsize::new(0));
     let mut config = stream.config(MappingSettings::default());
-    config.settings.starting_position = StartingPosition::AtTimestamp(from.timestamp_micros() as f64 / 1e6);
-    let replay = Replay::new(&stream.sdk, config.clone(), count(seen.clone())).await.unwrap();
+    config.settings.starting_position =
+        StartingPosition::AtTimestamp(from.timestamp_micros() as f64 / 1e6);
+    let replay = Replay::new(&stream.sdk, config.clone(), count(seen.clone()))
+        .await
+        .unwrap();
     Arc::new(replay).run().await.unwrap();
-    assert_eq!(seen.load(Ordering::SeqCst), 3, "only records at or after the timestamp");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        3,
+        "only records at or after the timestamp"
+    );
 
     let seen = Arc::new(AtomicUsize::new(0));
     config.settings.starting_position = StartingPosition::Latest;
-    let replay = Replay::new(&stream.sdk, config, count(seen.clone())).await.unwrap();
+    let replay = Replay::new(&stream.sdk, config, count(seen.clone()))
+        .await
+        .unwrap();
     Arc::new(replay).run().await.unwrap();
-    assert_eq!(seen.load(Ordering::SeqCst), 0, "LATEST skips what is already there");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        0,
+        "LATEST skips what is already there"
+    );
 }
 
 #[tokio::test]
@@ -417,7 +486,11 @@ async fn a_killed_replay_resumes_from_its_checkpoint() {
             }
         })
     };
-    let first = Arc::new(Replay::new(&stream.sdk, config.clone(), counting(seen.clone())).await.unwrap());
+    let first = Arc::new(
+        Replay::new(&stream.sdk, config.clone(), counting(seen.clone()))
+            .await
+            .unwrap(),
+    );
     let running = tokio::spawn(async move { first.run().await });
     while seen.lock().len() < 120 {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -427,7 +500,11 @@ async fn a_killed_replay_resumes_from_its_checkpoint() {
     let before = seen.lock().len();
     assert!(before < 400, "killed mid-run");
 
-    let second = Arc::new(Replay::new(&stream.sdk, config, counting(seen.clone())).await.unwrap());
+    let second = Arc::new(
+        Replay::new(&stream.sdk, config, counting(seen.clone()))
+            .await
+            .unwrap(),
+    );
     let summary = second.run().await.unwrap();
     let all = seen.lock().clone();
     let mut distinct = all.clone();
@@ -435,7 +512,13 @@ async fn a_killed_replay_resumes_from_its_checkpoint() {
     distinct.dedup();
     assert_eq!(distinct.len(), 400, "nothing lost");
     let duplicates = all.len() - distinct.len();
-    assert!(duplicates <= 10, "at most the in-flight batch again, got {duplicates}");
-    assert!(summary.records <= (400 - before + 10) as u64, "resumed, not restarted: {summary:?}");
+    assert!(
+        duplicates <= 10,
+        "at most the in-flight batch again, got {duplicates}"
+    );
+    assert!(
+        summary.records <= (400 - before + 10) as u64,
+        "resumed, not restarted: {summary:?}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
