@@ -65,6 +65,25 @@ struct Args {
     /// Log filter, e.g. "info" or "cache_double=debug" (RUST_LOG also works).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log: String,
+
+    /// Instead of serving: ask the admin endpoint at HOST:PORT for /health and
+    /// exit 0 if it answers 200 (a healthcheck for images without curl).
+    #[arg(long, value_name = "HOST:PORT")]
+    probe_health: Option<String>,
+}
+
+/// One `GET /health`; true on a 200 within two seconds.
+fn probe_health(address: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let request = format!("GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let mut head = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut head).is_ok()
+        && head.starts_with(b"HTTP/1.1 200")
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -85,6 +104,9 @@ fn parse_error_code(s: &str) -> Result<tonic::Code, String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(address) = &args.probe_health {
+        std::process::exit(if probe_health(address) { 0 } else { 1 });
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&args.log).context("invalid --log filter")?,

@@ -85,3 +85,32 @@ fn stops_cleanly_on_sigterm() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn probe_health_says_whether_the_admin_endpoint_answers() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let admin = free.local_addr().unwrap().to_string();
+    drop(free);
+    let probe = || {
+        Command::new(BIN)
+            .args(["--probe-health", &admin])
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(probe(), Some(1), "nothing listens yet");
+
+    let mut child = Command::new(BIN)
+        .args(["--addr", "127.0.0.1:0", "--admin-addr", &admin])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while probe() != Some(0) {
+        assert!(started.elapsed() < Duration::from_secs(10), "never healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
