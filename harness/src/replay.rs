@@ -24,8 +24,11 @@ use crate::function::Function;
 use crate::mapping::{MappingSettings, StartingPosition};
 use crate::records::{EventSource, StreamRecord};
 
-/// Idle polling starts here when a shard runs dry and doubles up to `MAX_IDLE`.
+/// Idle polling starts here when a shard runs dry and doubles, up to
+/// `FLOWING_IDLE` while records came in the last `FLOWING`, then up to `MAX_IDLE`.
 const MIN_IDLE: Duration = Duration::from_millis(2);
+const FLOWING_IDLE: Duration = Duration::from_millis(8);
+const FLOWING: Duration = Duration::from_secs(2);
 const MAX_IDLE: Duration = Duration::from_millis(200);
 /// How often the shard list is re-read (new shards after a reshard).
 const SHARD_REFRESH: Duration = Duration::from_millis(500);
@@ -333,6 +336,7 @@ impl Replay {
         let mut buffer: Vec<StreamRecord> = Vec::new();
         let mut window_started: Option<Instant> = None;
         let mut idle = MIN_IDLE;
+        let mut last_records = Instant::now();
         loop {
             let Some(current) = iterator.take() else {
                 // Closed (resharded): what is left, then the children take over.
@@ -371,6 +375,7 @@ impl Replay {
             iterator = page.next_shard_iterator().map(str::to_owned);
             if !got.is_empty() {
                 idle = MIN_IDLE;
+                last_records = Instant::now();
                 window_started.get_or_insert_with(Instant::now);
                 buffer.extend(got);
             }
@@ -388,7 +393,12 @@ impl Replay {
             }
             if drained || window_open {
                 tokio::time::sleep(idle).await;
-                idle = (idle * 2).min(MAX_IDLE);
+                let cap = if last_records.elapsed() < FLOWING {
+                    FLOWING_IDLE
+                } else {
+                    MAX_IDLE
+                };
+                idle = (idle * 2).min(cap);
             }
         }
     }

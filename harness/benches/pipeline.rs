@@ -1,0 +1,208 @@
+//! The whole pipeline through moto: producer → stream → the harness's
+//! event-source mapping → the consumer (in-process) → the double / moto.
+//!
+//! 1. write→processed latency at a paced 1,000 records/s (p50/p99 from the
+//!    records' arrival timestamps);
+//! 2. the article's volume, 65,000 records, produced then replayed: time and
+//!    records lost (ids missing from the enriched output).
+//!
+//! `cargo bench -p harness --bench pipeline` (`PIPELINE_SECONDS`, default 15,
+//! sets the length of the paced run).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
+use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
+use clap::Parser;
+use consumer::{Captured, Config, Output};
+use emulators::{provision, sdk_config, MotoServer, Names};
+use harness::{Function, MappingSettings, Replay, ReplayConfig, StartingPosition};
+
+const SECRET: &str = "pipeline-bench";
+
+struct Pipeline {
+    _moto: MotoServer,
+    _double: CacheDouble,
+    sdk: aws_config::SdkConfig,
+    names: Names,
+    consumer: Arc<consumer::Consumer>,
+    output: Captured,
+    dead_letter_queue: String,
+}
+
+async fn pipeline() -> anyhow::Result<Pipeline> {
+    let moto = MotoServer::start().await?;
+    let names = Names::default();
+    let double = CacheDouble::start(DoubleConfig {
+        faults: FaultConfig {
+            api_key: Some(SECRET.to_owned()),
+            ..Default::default()
+        },
+        caches: vec![names.cache.clone()],
+        ..Default::default()
+    })
+    .await?;
+    let momento = connect(&ClientSettings::new(
+        Some(&double.endpoint()),
+        ApiKey::new(local_api_key(SECRET)),
+    ))?;
+    let sdk = sdk_config(moto.endpoint(), &names.region).await;
+    let provisioned = provision(&sdk, &momento, &names, &local_api_key(SECRET)).await?;
+    let mut config = Config::new(
+        &names.table,
+        &names.cache,
+        &names.parameter,
+        &provisioned.dead_letter_queue_url,
+    );
+    config.momento_endpoint = Some(double.endpoint());
+    let (output, captured) = Output::capture();
+    let consumer = Arc::new(consumer::init(&config, &sdk, output).await?);
+    Ok(Pipeline {
+        _moto: moto,
+        _double: double,
+        sdk,
+        names,
+        consumer,
+        output: captured,
+        dead_letter_queue: provisioned.dead_letter_queue_url,
+    })
+}
+
+impl Pipeline {
+    fn replay(
+        &self,
+        starting_position: StartingPosition,
+        follow: bool,
+    ) -> anyhow::Result<ReplayConfig> {
+        Ok(ReplayConfig {
+            stream: self.names.stream.clone(),
+            region: self.names.region.clone(),
+            function_name: self.names.function.clone(),
+            settings: MappingSettings {
+                starting_position,
+                on_failure: Some(self.dead_letter_queue.clone()),
+                ..MappingSettings::default()
+            },
+            follow,
+            checkpoint_file: None,
+        })
+    }
+
+    async fn produce(&self, args: &[&str]) -> anyhow::Result<producer::Summary> {
+        let mut argv = vec![
+            "producer",
+            "--stream",
+            &self.names.stream,
+            "-c",
+            "1",
+            "--json",
+        ];
+        argv.extend_from_slice(args);
+        let options = producer::Options::try_parse_from(argv)?;
+        producer::run(&options, aws_sdk_kinesis::Client::new(&self.sdk)).await
+    }
+
+    /// Distinct record ids in the enriched output so far.
+    fn enriched_ids(&self) -> HashSet<String> {
+        self.output
+            .take_lines()
+            .into_iter()
+            .map(|line| line.record.record.id)
+            .collect()
+    }
+}
+
+async fn paced(seconds: u64) -> anyhow::Result<()> {
+    let pipeline = pipeline().await?;
+    let config = pipeline.replay(StartingPosition::Latest, true)?;
+    let replay = Arc::new(
+        Replay::new(
+            &pipeline.sdk,
+            config,
+            Function::InProcess(pipeline.consumer.clone()),
+        )
+        .await?,
+    );
+    let running = {
+        let replay = replay.clone();
+        tokio::spawn(async move { replay.run().await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await; // shard iterators at LATEST
+    let produced = pipeline
+        .produce(&[
+            "--rate",
+            "1000",
+            "--duration",
+            &format!("{seconds}s"),
+            "--batch-size",
+            "50",
+        ])
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while replay.summary().processed < produced.sent && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.abort();
+    let summary = replay.summary();
+    let ids = pipeline.enriched_ids();
+    println!(
+        "paced 1,000 records/s for {seconds} s through moto: produced {}, enriched {} ({} lost), {} invocations",
+        produced.sent,
+        ids.len(),
+        produced.sent.saturating_sub(ids.len() as u64),
+        summary.invocations
+    );
+    println!(
+        "  write→processed latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (targets p50 ≤ 16 ms, p99 ≤ 50 ms)",
+        summary.latency_p50_ms, summary.latency_p99_ms, summary.latency_max_ms
+    );
+    Ok(())
+}
+
+async fn volume(records: u64) -> anyhow::Result<()> {
+    let pipeline = pipeline().await?;
+    let started = Instant::now();
+    let produced = pipeline.produce(&["-n", &records.to_string()]).await?;
+    let produce_seconds = started.elapsed().as_secs_f64();
+    let config = pipeline.replay(StartingPosition::TrimHorizon, false)?;
+    let replay = Arc::new(
+        Replay::new(
+            &pipeline.sdk,
+            config,
+            Function::InProcess(pipeline.consumer.clone()),
+        )
+        .await?,
+    );
+    let replay_started = Instant::now();
+    let summary = replay.run().await?;
+    let replay_seconds = replay_started.elapsed().as_secs_f64();
+    let ids = pipeline.enriched_ids();
+    println!(
+        "{records} records: produced {} in {produce_seconds:.1} s, replayed in {replay_seconds:.1} s ({:.0} records/s), total {:.1} s (target ≤ 90 s)",
+        produced.sent,
+        summary.records as f64 / replay_seconds,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {} invocations, {} enriched, {} lost, {} to the destination, {} retries",
+        summary.invocations,
+        ids.len(),
+        records.saturating_sub(ids.len() as u64),
+        summary.sent_to_destination,
+        summary.retries
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let seconds: u64 = std::env::var("PIPELINE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(paced(seconds))?;
+    runtime.block_on(volume(65_000))?;
+    Ok(())
+}
