@@ -15,6 +15,59 @@ build:
 build-x86:
     bash .ci/build-lambda.sh --x86-64
 
+# --- local pipeline (all on 127.0.0.1; state, logs and checkpoints in .local/) ---
+
+# start moto server and the cache double in the background (backend=docker: docker compose)
+local-up backend="native":
+    cargo run -q -p harness -- up --backend {{backend}}
+
+# stop what local-up started
+local-down:
+    cargo run -q -p harness -- down
+
+status:
+    cargo run -q -p harness -- status
+
+# create the stream, table, SecureString, queue and cache on the emulators
+provision:
+    cargo run -q -p harness -- provision
+
+# the consumer under cargo lambda watch (Invoke API on 127.0.0.1:9000)
+watch:
+    cargo run -q -p harness -- watch
+
+# write records to the local stream (one task: moto's shards lose records under concurrent writes)
+produce n="1000":
+    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+    cargo run -q -p producer --release -- --endpoint-url http://127.0.0.1:5000 --stream model-one-stream -n {{n}} -c 1
+
+# the local event-source mapping into the consumer (e.g. `just replay --follow`, `just replay --target invoke`)
+replay *args:
+    cargo run -q -p harness --release -- replay {{args}}
+
+# up → provision → produce 1,000 → replay → summary
+demo *args:
+    cargo run -q -p harness -- demo {{args}}
+
+# --- Terraform ---
+
+# build the arm64 zip, then plan the production stack (needs AWS credentials)
+plan: build
+    terraform -chdir=terraform init
+    terraform -chdir=terraform plan
+
+# build the arm64 zip, then apply the production stack
+deploy: build
+    terraform -chdir=terraform init
+    terraform -chdir=terraform apply
+
+# apply the same stack to the local moto server (`just local-up` first)
+deploy-local: build
+    terraform -chdir=terraform/local init
+    terraform -chdir=terraform/local apply -var endpoint=http://127.0.0.1:5000 -var momento_api_key=local
+
+# --- checks ---
+
 # unit tests and the in-process double's suites (Rust only)
 test:
     cargo test --workspace
@@ -28,6 +81,11 @@ bench:
     cargo bench -p cache-double --bench protocol
     cargo bench -p producer --bench strategies
     cargo bench -p consumer --bench consumer
+    cargo bench -p harness --bench pipeline
+
+# end to end through moto: latency at 1,000 records/s, and the 65,000-record run
+bench-pipeline:
+    cargo bench -p harness --bench pipeline
 
 # the consumer's side-by-side benchmark (tiered vs the article's strategy)
 bench-consumer:

@@ -15,8 +15,9 @@ use serde_json::Value;
 
 use crate::local::Environment;
 
-/// The Invoke API path `cargo lambda watch` serves for the `bootstrap` binary.
-pub const WATCH_FUNCTION: &str = "bootstrap";
+/// The function name `cargo lambda watch` serves the watched binary under
+/// (any other name starts a second instance, built anew).
+pub const WATCH_FUNCTION: &str = "_";
 
 pub fn invoke_url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/2015-03-31/functions/{WATCH_FUNCTION}/invocations")
@@ -83,7 +84,8 @@ pub fn consumer_env(
         ("AWS_REGION", environment.region.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("RUST_LOG", "info"),
+        // the double's local key makes the SDK warn that it looks like a v2 key
+        ("RUST_LOG", "info,momento::credential_provider=error"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
