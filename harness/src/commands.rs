@@ -6,12 +6,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use base64::Engine;
 use consumer::{Captured, Config, Consumer, Output};
 use emulators::{provision, sdk_config, Names, Provisioned};
-use harness::records::now_seconds;
-use harness::StreamRecord;
-use serde_json::Value;
 
 use crate::local::Environment;
 
@@ -190,91 +186,4 @@ pub fn default_checkpoint_file(stream: &str) -> PathBuf {
     emulators::local_dir()
         .join("checkpoints")
         .join(format!("{stream}.json"))
-}
-
-/// Reads records to replay from a file: the producer's JSON lines (one
-/// `ModelOne` per line) or captured Kinesis events (`{"Records": [...]}`, one
-/// per line or the whole file). Records without a shard go to
-/// `shardId-000000000000`, numbered in file order.
-///
-/// # Errors
-/// If the file cannot be read or a line is neither form.
-pub fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<StreamRecord>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let whole: Option<Value> = serde_json::from_str(&text).ok();
-    let documents: Vec<(usize, Value)> = match whole {
-        Some(value) if value.get("Records").is_some() => vec![(1, value)],
-        _ => text
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(i, line)| {
-                serde_json::from_str(line)
-                    .map(|v| (i + 1, v))
-                    .map_err(|e| anyhow::anyhow!("{}:{}: not JSON: {e}", path.display(), i + 1))
-            })
-            .collect::<anyhow::Result<_>>()?,
-    };
-    let mut records = Vec::new();
-    for (line, document) in documents {
-        match document.get("Records").and_then(Value::as_array) {
-            Some(event) => {
-                for record in event {
-                    records.push(from_event_record(record).ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "{}:{line}: a record lacks kinesis.sequenceNumber/data",
-                            path.display()
-                        )
-                    })?);
-                }
-            }
-            None => {
-                let model: model::ModelOne = serde_json::from_value(document).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}:{line}: neither a Kinesis event nor a ModelOne: {e}",
-                        path.display()
-                    )
-                })?;
-                records.push(StreamRecord {
-                    shard_id: "shardId-000000000000".into(),
-                    sequence_number: format!("{:056}", records.len() + 1),
-                    partition_key: model.id.clone(),
-                    data: model.to_json(),
-                    arrival: now_seconds(),
-                });
-            }
-        }
-    }
-    Ok(records)
-}
-
-fn from_event_record(record: &Value) -> Option<StreamRecord> {
-    let kinesis = record.get("kinesis")?;
-    let sequence_number = kinesis.get("sequenceNumber")?.as_str()?.to_owned();
-    let data = base64::engine::general_purpose::STANDARD
-        .decode(kinesis.get("data")?.as_str()?)
-        .ok()?;
-    let shard_id = record
-        .get("eventID")
-        .and_then(Value::as_str)
-        .and_then(|id| id.split_once(':'))
-        .map_or("shardId-000000000000", |(shard, _)| shard)
-        .to_owned();
-    let arrival = match kinesis.get("approximateArrivalTimestamp") {
-        Some(Value::Number(n)) => n.as_f64()?,
-        Some(Value::String(s)) => s.parse().ok()?,
-        _ => now_seconds(),
-    };
-    Some(StreamRecord {
-        shard_id,
-        sequence_number,
-        partition_key: kinesis
-            .get("partitionKey")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        data,
-        arrival,
-    })
 }

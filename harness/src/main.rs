@@ -298,7 +298,7 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     };
     let summary = match &args.from_file {
         Some(path) => {
-            let records = commands::read_file(path)?;
+            let records = harness::records::read_file(path)?;
             eprintln!(
                 "replaying {} records from {}",
                 records.len(),
