@@ -101,7 +101,7 @@ impl Consumer {
         // after it is emitted or dead-lettered now (it would be again).
         let mut cutoff = first_retry_per_shard(&records, &fates);
         let (poison_at, letters): (Vec<usize>, Vec<DeadLetter>) = fates
-            .iter_mut()
+            .iter()
             .enumerate()
             .filter(|(i, _)| *i < cutoff[records[*i].shard_id()])
             .filter_map(|(i, fate)| match fate {
