@@ -7,7 +7,6 @@
 //! `cargo bench -p consumer --bench consumer` (needs Python for moto server;
 //! the emulators library installs it when missing).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
@@ -17,6 +16,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
 use cache_double::{CacheDouble, DoubleConfig, FaultConfig, Injected};
+use consumer::lookup::location_from_item;
 use consumer::{Config, Consumer, KinesisInput, Output};
 use emulators::{provision, sdk_config, MotoServer, Names};
 use hdrhistogram::Histogram;
@@ -353,7 +353,8 @@ impl Article {
                         .await?
                         .item
                         .unwrap_or_default();
-                    let location = document(&item).ok_or_else(|| anyhow::anyhow!("no item"))?;
+                    let location =
+                        location_from_item(&item).ok_or_else(|| anyhow::anyhow!("no item"))?;
                     self.momento
                         .set(
                             self.cache.as_str(),
@@ -369,15 +370,6 @@ impl Article {
         }
         Ok(dynamodb_calls)
     }
-}
-
-fn document(item: &HashMap<String, AttributeValue>) -> Option<LocationRecord> {
-    let text = |name: &str| item.get(name)?.as_s().ok().cloned();
-    Some(LocationRecord {
-        location: text("location")?,
-        description: text("description")?,
-        notes: text("notes")?,
-    })
 }
 
 /// The setup's addresses, for a runtime of its own.

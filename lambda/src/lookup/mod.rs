@@ -25,7 +25,7 @@ use serde::Serialize;
 use tokio::task::JoinHandle;
 
 pub use breaker::BreakerState;
-pub use table::Table;
+pub use table::{location_from_item, Table};
 
 use breaker::Breaker;
 use l1::L1;

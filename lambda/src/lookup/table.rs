@@ -134,7 +134,7 @@ impl Table {
             .and_then(|mut tables| tables.remove(&self.name))
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|item| match document(&item) {
+            .filter_map(|item| match location_from_item(&item) {
                 Some(doc) => Some((doc.location.clone(), doc)),
                 None => {
                     tracing::warn!(table = %self.name, "item without string location/description/notes ignored");
@@ -154,7 +154,9 @@ impl Table {
     }
 }
 
-fn document(item: &HashMap<String, AttributeValue>) -> Option<LocationRecord> {
+/// The location document in a table item; `None` unless `location`,
+/// `description` and `notes` are all strings.
+pub fn location_from_item(item: &HashMap<String, AttributeValue>) -> Option<LocationRecord> {
     let text = |name: &str| item.get(name)?.as_s().ok().cloned();
     Some(LocationRecord {
         location: text("location")?,
