@@ -13,11 +13,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
-use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
+use cache_double::CacheDouble;
 use clap::Parser;
 use consumer::{Captured, Config, Output};
-use emulators::{provision, sdk_config, MotoServer, Names};
+use emulators::{Emulators, MotoServer, Names};
 use harness::{Function, MappingSettings, Replay, ReplayConfig, StartingPosition};
 
 const SECRET: &str = "pipeline-bench";
@@ -33,23 +32,14 @@ struct Pipeline {
 }
 
 async fn pipeline() -> anyhow::Result<Pipeline> {
-    let moto = MotoServer::start().await?;
-    let names = Names::default();
-    let double = CacheDouble::start(DoubleConfig {
-        faults: FaultConfig {
-            api_key: Some(SECRET.to_owned()),
-            ..Default::default()
-        },
-        caches: vec![names.cache.clone()],
-        ..Default::default()
-    })
-    .await?;
-    let momento = connect(&ClientSettings::new(
-        Some(&double.endpoint()),
-        ApiKey::new(local_api_key(SECRET)),
-    ))?;
-    let sdk = sdk_config(moto.endpoint(), &names.region).await;
-    let provisioned = provision(&sdk, &momento, &names, &local_api_key(SECRET)).await?;
+    let Emulators {
+        moto,
+        double,
+        sdk,
+        names,
+        provisioned,
+        ..
+    } = Emulators::start(SECRET).await?;
     let mut config = Config::new(
         &names.table,
         &names.cache,

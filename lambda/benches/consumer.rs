@@ -15,10 +15,10 @@ use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
-use cache_double::{CacheDouble, DoubleConfig, FaultConfig, Injected};
+use cache_double::{CacheDouble, Injected};
 use consumer::lookup::location_from_item;
 use consumer::{Config, Consumer, KinesisInput, Output};
-use emulators::{provision, sdk_config, MotoServer, Names};
+use emulators::{Emulators, MotoServer, Names};
 use hdrhistogram::Histogram;
 use model::{LocationRecord, ModelOne};
 use momento::cache::GetResponse;
@@ -76,23 +76,16 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn start() -> anyhow::Result<Setup> {
-    let moto = MotoServer::start().await?;
-    let names = Names::default();
-    let double = CacheDouble::start(DoubleConfig {
-        faults: FaultConfig {
-            api_key: Some(SECRET.to_owned()),
-            ..Default::default()
-        },
-        caches: vec![names.cache.clone()],
-        ..Default::default()
-    })
-    .await?;
-    let momento = connect(&ClientSettings::new(
-        Some(&double.endpoint()),
-        ApiKey::new(local_api_key(SECRET)),
-    ))?;
-    let sdk = sdk_config(moto.endpoint(), &names.region).await;
-    let provisioned = provision(&sdk, &momento, &names, &local_api_key(SECRET)).await?;
+    let emulators = Emulators::start(SECRET).await?;
+    let momento = emulators.momento();
+    let Emulators {
+        moto,
+        double,
+        sdk,
+        names,
+        provisioned,
+        ..
+    } = emulators;
     let mut config = Config::new(
         &names.table,
         &names.cache,

@@ -11,11 +11,10 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
-use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
+use cache_double::CacheDouble;
 use clap::Parser;
 use consumer::{Captured, Config, Consumer, DeadLetter, Output};
-use emulators::{provision, sdk_config, MotoServer, Names, Provisioned};
+use emulators::{Emulators, MotoServer, Names, Provisioned};
 use harness::{Function, MappingSettings, ReplayConfig, StartingPosition};
 
 const SECRET: &str = "e2e-secret";
@@ -39,39 +38,27 @@ impl Pipeline {
 
     /// Starts with the consumer's configuration adjusted by `tune`.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Self {
-        let moto = MotoServer::start().await.expect("moto starts");
-        let names = Names::default();
-        let double = CacheDouble::start(DoubleConfig {
-            faults: FaultConfig {
-                api_key: Some(SECRET.to_owned()),
-                ..Default::default()
-            },
-            caches: vec![names.cache.clone()],
-            ..Default::default()
-        })
-        .await
-        .expect("double starts");
-        let sdk = sdk_config(moto.endpoint(), &names.region).await;
-        let provisioned = provision(
-            &sdk,
-            &momento(&double.endpoint()),
-            &names,
-            &local_api_key(SECRET),
-        )
-        .await
-        .expect("provisioning succeeds");
+        let emulators = Emulators::start(SECRET).await.expect("emulators start");
         let mut config = Config::new(
-            &names.table,
-            &names.cache,
-            &names.parameter,
-            &provisioned.dead_letter_queue_url,
+            &emulators.names.table,
+            &emulators.names.cache,
+            &emulators.names.parameter,
+            &emulators.provisioned.dead_letter_queue_url,
         );
-        config.momento_endpoint = Some(double.endpoint());
+        config.momento_endpoint = Some(emulators.double.endpoint());
         tune(&mut config);
         let (output, captured) = Output::capture();
-        let consumer = consumer::init(&config, &sdk, output)
+        let consumer = consumer::init(&config, &emulators.sdk, output)
             .await
             .expect("consumer init");
+        let Emulators {
+            moto,
+            double,
+            sdk,
+            names,
+            provisioned,
+            ..
+        } = emulators;
         Self {
             moto,
             double,
@@ -249,14 +236,6 @@ impl Pipeline {
             }
         }
     }
-}
-
-pub fn momento(endpoint: &str) -> momento::CacheClient {
-    connect(&ClientSettings::new(
-        Some(endpoint),
-        ApiKey::new(local_api_key(SECRET)),
-    ))
-    .unwrap()
 }
 
 /// Every record's fate: enriched output (by id) or the dead-letter queue (by

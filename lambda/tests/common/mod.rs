@@ -8,52 +8,26 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_lambda_events::encodings::SecondTimestamp;
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
-use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
-use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
+use cache_client::local_api_key;
 use consumer::{Captured, Config, Consumer, DeadLetter, KinesisInput, Output};
-use emulators::{provision, sdk_config, MotoServer, Names, Provisioned};
+use emulators::{sdk_config, Emulators};
 use model::ModelOne;
 
 pub const SECRET: &str = "local-secret-4f1c9a7e2b";
 
-pub struct Env {
-    pub moto: MotoServer,
-    pub double: CacheDouble,
-    pub sdk: SdkConfig,
-    pub names: Names,
-    pub provisioned: Provisioned,
+/// The emulators, provisioned; the double requires [`SECRET`].
+pub struct Env(pub Emulators);
+
+impl std::ops::Deref for Env {
+    type Target = Emulators;
+    fn deref(&self) -> &Emulators {
+        &self.0
+    }
 }
 
 impl Env {
     pub async fn start() -> Self {
-        Self::with_faults(FaultConfig::default()).await
-    }
-
-    /// moto + a double with `faults` (its API key is always [`SECRET`]).
-    pub async fn with_faults(faults: FaultConfig) -> Self {
-        let moto = MotoServer::start().await.expect("moto server starts");
-        let names = Names::default();
-        let double = CacheDouble::start(DoubleConfig {
-            faults: FaultConfig {
-                api_key: Some(SECRET.to_owned()),
-                ..faults
-            },
-            caches: vec![names.cache.clone()],
-            ..Default::default()
-        })
-        .await
-        .expect("double starts");
-        let sdk = sdk_config(moto.endpoint(), &names.region).await;
-        let provisioned = provision(&sdk, &momento(&double.endpoint()), &names, &api_key())
-            .await
-            .expect("provisioning succeeds");
-        Self {
-            moto,
-            double,
-            sdk,
-            names,
-            provisioned,
-        }
+        Env(Emulators::start(SECRET).await.expect("emulators start"))
     }
 
     pub fn config(&self) -> Config {
@@ -74,11 +48,6 @@ impl Env {
             .await
             .expect("consumer init succeeds");
         (consumer, captured)
-    }
-
-    /// A Momento client of our own, to look at the cache.
-    pub fn momento(&self) -> momento::CacheClient {
-        momento(&self.double.endpoint())
     }
 
     /// Everything in the dead-letter queue (received and deleted).
@@ -114,10 +83,6 @@ impl Env {
 /// The Momento key provisioned into SSM: a v1 key wrapping [`SECRET`].
 pub fn api_key() -> String {
     local_api_key(SECRET)
-}
-
-pub fn momento(endpoint: &str) -> momento::CacheClient {
-    connect(&ClientSettings::new(Some(endpoint), ApiKey::new(api_key()))).unwrap()
 }
 
 /// An SDK configuration whose endpoint refuses connections, with one attempt
