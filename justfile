@@ -95,6 +95,10 @@ bench-consumer:
 zip-size:
     @ls -l target/lambda/bootstrap/bootstrap.zip | awk '{ printf "bootstrap.zip: %.2f MB (%d bytes)\n", $5 / 1e6, $5 }'
 
+# fuzz the record decoder and the consumer's batch input path, `secs` seconds each
+fuzz secs="60":
+    bash .ci/fuzz.sh {{secs}}
+
 fmt:
     cargo fmt --all
 

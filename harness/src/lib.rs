@@ -9,10 +9,11 @@
 //! - [`destination`]: AWS's on-failure invocation record.
 //! - [`function`]: what gets invoked: the consumer in-process, the Lambda
 //!   Invoke API of `cargo lambda watch`, or any async function.
+//! - [`watch`]: `cargo lambda watch` serving the consumer's `bootstrap`.
 //!
 //! The binary adds the CLI's plumbing: `local` (the emulators as background
 //! processes: `up`, `down`, `status`) and `commands` (provisioning, the
-//! consumer's local configuration, `cargo lambda watch`, reading files).
+//! consumer's local configuration, reading files).
 
 pub mod checkpoint;
 pub mod destination;
@@ -20,6 +21,7 @@ pub mod function;
 pub mod mapping;
 pub mod records;
 pub mod replay;
+pub mod watch;
 
 pub use function::Function;
 pub use mapping::{MappingSettings, StartingPosition};

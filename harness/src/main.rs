@@ -223,7 +223,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let mut command = commands::watch_command(&environment, port).await?;
             eprintln!(
                 "cargo lambda watch: invoke at {} (e.g. `harness replay --target invoke`)",
-                commands::invoke_url(port)
+                harness::watch::invoke_url(port)
             );
             let status = command.status()?;
             anyhow::ensure!(status.success(), "cargo lambda watch exited with {status}");
@@ -281,7 +281,7 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         Target::Invoke => Function::invoke_api(
             args.invoke_url
                 .clone()
-                .unwrap_or_else(|| commands::invoke_url(9000)),
+                .unwrap_or_else(|| harness::watch::invoke_url(9000)),
         ),
     };
     let config = ReplayConfig {

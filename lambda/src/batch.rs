@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use base64::Engine;
 use chrono::{SecondsFormat, Utc};
 use model::{EnrichedModelOne, ModelOne};
 use serde::Serialize;
 
 use crate::dead_letter::{DeadLetter, DeadLetters};
-use crate::event::{InputRecord, KinesisInput};
+use crate::event::{InputRecord, KinesisInput, Poison};
 use crate::lookup::{Answer, LookupCounts, TieredLookup};
 use crate::output::{Output, OutputLineRef, MESSAGE};
 
@@ -70,7 +69,8 @@ impl Consumer {
     pub async fn handle(&self, event: KinesisInput) -> BatchResult {
         let started = Instant::now();
         let records = event.records;
-        let decoded: Vec<Result<ModelOne, Poison>> = records.iter().map(decode).collect();
+        let decoded: Vec<Result<ModelOne, Poison>> =
+            records.iter().map(InputRecord::decode).collect();
 
         let keys = decoded
             .iter()
@@ -187,26 +187,6 @@ impl Consumer {
         }
         BatchResult { response, report }
     }
-}
-
-/// Why a record cannot be decoded.
-struct Poison {
-    reason: &'static str,
-    detail: String,
-}
-
-/// Base64, then the record decoder.
-fn decode(record: &InputRecord) -> Result<ModelOne, Poison> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(record.kinesis.data.as_bytes())
-        .map_err(|e| Poison {
-            reason: "bad_base64",
-            detail: format!("data is not base64: {e}"),
-        })?;
-    ModelOne::decode(&bytes).map_err(|e| Poison {
-        reason: e.kind(),
-        detail: e.to_string(),
-    })
 }
 
 /// For each shard, the index of its first record to retry (or past the end).

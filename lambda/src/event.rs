@@ -7,6 +7,8 @@
 //! the undecodable one to the dead-letter queue. Tests build their events with
 //! `aws_lambda_events` types to keep the two shapes in step.
 
+use base64::Engine;
+use model::ModelOne;
 use serde::Deserialize;
 
 /// A Kinesis event-source-mapping payload.
@@ -63,7 +65,32 @@ fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
     }
 }
 
+/// Why a record cannot be decoded: a stable reason (`bad_base64` or one of
+/// the record decoder's kinds) and a readable detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poison {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
 impl InputRecord {
+    /// Base64, then the record decoder.
+    ///
+    /// # Errors
+    /// [`Poison`] saying why the record is unusable.
+    pub fn decode(&self) -> Result<ModelOne, Poison> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.kinesis.data.as_bytes())
+            .map_err(|e| Poison {
+                reason: "bad_base64",
+                detail: format!("data is not base64: {e}"),
+            })?;
+        ModelOne::decode(&bytes).map_err(|e| Poison {
+            reason: e.kind(),
+            detail: e.to_string(),
+        })
+    }
+
     /// The shard the record came from: the part of `eventID` before the colon.
     /// Records without an event id share one pseudo-shard, so their relative
     /// order is still kept.

@@ -27,6 +27,6 @@ mod output;
 pub use batch::{BatchReport, BatchResult, Consumer};
 pub use config::{Config, ConfigError};
 pub use dead_letter::{DeadLetter, DeadLetters};
-pub use event::{InputKinesis, InputRecord, KinesisInput};
+pub use event::{InputKinesis, InputRecord, KinesisInput, Poison};
 pub use init::{init, read_api_key, InitError};
 pub use output::{Captured, Output, OutputLine};

@@ -5,6 +5,9 @@
 //! `integration` feature (`cargo test --features integration`).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,11 +16,15 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use cache_double::CacheDouble;
 use clap::Parser;
-use consumer::{Captured, Config, Consumer, DeadLetter, Output};
-use emulators::{Emulators, MotoServer, Names, Provisioned};
-use harness::{Function, MappingSettings, ReplayConfig, StartingPosition};
+use consumer::{Captured, Config, Consumer, DeadLetter, Output, OutputLine};
+use emulators::{Double, Emulators, MotoServer, Names, Provisioned};
+use harness::{Function, MappingSettings, Replay, ReplayConfig, ReplaySummary, StartingPosition};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-const SECRET: &str = "e2e-secret";
+/// The secret the cache double requires (the API key in SSM wraps it).
+pub const DOUBLE_SECRET: &str = "e2e-secret";
 
 /// One running environment; everything stops when it is dropped.
 pub struct Pipeline {
@@ -38,7 +45,9 @@ impl Pipeline {
 
     /// Starts with the consumer's configuration adjusted by `tune`.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Self {
-        let emulators = Emulators::start(SECRET).await.expect("emulators start");
+        let emulators = Emulators::start(DOUBLE_SECRET)
+            .await
+            .expect("emulators start");
         let mut config = Config::new(
             &emulators.names.table,
             &emulators.names.cache,
@@ -47,10 +56,7 @@ impl Pipeline {
         );
         config.momento_endpoint = Some(emulators.double.endpoint());
         tune(&mut config);
-        let (output, captured) = Output::capture();
-        let consumer = consumer::init(&config, &emulators.sdk, output)
-            .await
-            .expect("consumer init");
+        let (consumer, output) = start_consumer(&config, &emulators.sdk).await;
         let Emulators {
             moto,
             double,
@@ -66,9 +72,30 @@ impl Pipeline {
             names,
             provisioned,
             config,
-            consumer: Arc::new(consumer),
-            output: captured,
+            consumer,
+            output,
         }
+    }
+
+    /// Another consumer "container" (its own L1, breaker and output), set up
+    /// by `config` against the AWS endpoint of `sdk`.
+    pub async fn start_consumer(
+        &self,
+        config: &Config,
+        sdk: &SdkConfig,
+    ) -> (Arc<Consumer>, Captured) {
+        start_consumer(config, sdk).await
+    }
+
+    /// What the consumer's environment holds when it runs as a Lambda
+    /// binary against these emulators.
+    pub fn function_env(&self) -> Vec<(String, String)> {
+        harness::watch::function_env(
+            &self.names,
+            &self.provisioned.dead_letter_queue_url,
+            &self.double.endpoint(),
+            self.moto.endpoint(),
+        )
     }
 
     /// `n` records from the producer (one task: moto loses records under
@@ -184,21 +211,47 @@ impl Pipeline {
     }
 
     /// Drains the stream through the in-process consumer.
-    pub async fn replay(&self) -> harness::ReplaySummary {
-        let replay = harness::Replay::new(&self.sdk, self.replay_config(false), self.in_process())
+    pub async fn replay(&self) -> ReplaySummary {
+        self.replay_through(self.in_process()).await
+    }
+
+    /// Drains the stream through `function`.
+    pub async fn replay_through(&self, function: Function) -> ReplaySummary {
+        let replay = Replay::new(&self.sdk, self.replay_config(false), function)
             .await
             .unwrap();
         Arc::new(replay).run().await.unwrap()
     }
 
-    /// Where every record went.
+    /// Starts a mapping that keeps following the stream into `function`.
+    pub async fn follow(&self, function: Function) -> Following {
+        let replay = Arc::new(
+            Replay::new(&self.sdk, self.replay_config(true), function)
+                .await
+                .unwrap(),
+        );
+        let task = {
+            let replay = replay.clone();
+            tokio::spawn(async move { replay.run().await })
+        };
+        Following { replay, task }
+    }
+
+    /// Where every record went, by the in-process consumer's output.
     pub async fn accounting(&self) -> Accounting {
+        self.accounting_of(self.output.take_lines()).await
+    }
+
+    /// Where every record went, by `lines` of enriched output; takes the
+    /// dead-letter queue's messages.
+    pub async fn accounting_of(&self, lines: Vec<OutputLine>) -> Accounting {
         let mut accounting = Accounting::default();
-        for line in self.output.take_lines() {
+        for line in lines {
             *accounting
                 .enriched
-                .entry(line.record.record.id)
+                .entry(line.record.record.id.clone())
                 .or_default() += 1;
+            accounting.lines.push(line);
         }
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
         loop {
@@ -243,6 +296,8 @@ impl Pipeline {
 #[derive(Debug, Default)]
 pub struct Accounting {
     pub enriched: HashMap<String, usize>,
+    /// The enriched output in the order it was written.
+    pub lines: Vec<OutputLine>,
     pub dead_lettered: HashMap<String, Vec<String>>,
     pub destination: Vec<serde_json::Value>,
 }
@@ -289,6 +344,253 @@ impl Accounting {
             .count();
         assert_eq!(strays, 0, "output holds records nobody produced");
         extra
+    }
+}
+
+impl Accounting {
+    /// Checks that each shard's output came in stream order (sequence
+    /// numbers rising): a retry may not run ahead of the record it retries.
+    pub fn assert_shard_order(&self) {
+        let mut last: HashMap<&str, u128> = HashMap::new();
+        for line in &self.lines {
+            let sequence: u128 = line
+                .sequence_number
+                .parse()
+                .expect("numeric sequence number");
+            if let Some(previous) = last.insert(&line.shard_id, sequence) {
+                assert!(
+                    sequence > previous,
+                    "{}: {} written after {}",
+                    line.shard_id,
+                    sequence,
+                    previous
+                );
+            }
+        }
+    }
+}
+
+async fn start_consumer(config: &Config, sdk: &SdkConfig) -> (Arc<Consumer>, Captured) {
+    let (output, captured) = Output::capture();
+    let consumer = consumer::init(config, sdk, output)
+        .await
+        .expect("consumer init");
+    (Arc::new(consumer), captured)
+}
+
+/// A mapping running in the background with `follow` on.
+pub struct Following {
+    pub replay: Arc<Replay>,
+    task: JoinHandle<Result<ReplaySummary, harness::ReplayError>>,
+}
+
+impl Following {
+    /// Waits until `n` records in all have been processed.
+    ///
+    /// # Panics
+    /// After two minutes without getting there.
+    pub async fn until_processed(&self, n: u64) {
+        let reached = eventually(Duration::from_secs(120), || {
+            self.replay.summary().processed >= n
+        })
+        .await;
+        assert!(
+            reached,
+            "not processed in time: {:?}",
+            self.replay.summary()
+        );
+    }
+
+    pub fn summary(&self) -> ReplaySummary {
+        self.replay.summary()
+    }
+
+    /// Stops the mapping; returns its counts.
+    pub async fn stop(self) -> ReplaySummary {
+        self.task.abort();
+        if let Ok(Err(error)) = self.task.await {
+            panic!("the mapping failed: {error}");
+        }
+        self.replay.summary()
+    }
+}
+
+/// A TCP proxy in front of an emulator that can be shut, to take one
+/// service away from one client: shutting it cuts the open connections and
+/// drops new ones as they arrive.
+pub struct TcpGate {
+    addr: SocketAddr,
+    open: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl TcpGate {
+    /// Listens on a free loopback port and forwards to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (open, opened) = watch::channel(true);
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut opened = opened.clone();
+                if !*opened.borrow() {
+                    continue; // dropped: the client sees the connection close
+                }
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = opened.wait_for(|open| !*open) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, open, task }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set_open(&self, open: bool) {
+        self.open.send_replace(open);
+    }
+}
+
+impl Drop for TcpGate {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The `cache-double` binary, built now if this test run did not build it.
+pub fn double_binary() -> PathBuf {
+    if let Some(binary) = Double::built_binary() {
+        return binary;
+    }
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "cache-double",
+            "--bin",
+            "cache-double",
+        ])
+        .current_dir(emulators::workspace_root());
+    without_cargo_test_env(&mut cargo);
+    assert!(
+        cargo.status().unwrap().success(),
+        "building cache-double failed"
+    );
+    Double::built_binary().expect("cache-double beside the test binary after building it")
+}
+
+/// Removes the variables cargo sets for a test process from `command`:
+/// a cargo run inside a test would otherwise see build scripts' inputs
+/// changed and rebuild what is already built.
+pub fn without_cargo_test_env(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo = (name == "CARGO" || name.starts_with("CARGO_"))
+            && !matches!(
+                &*name,
+                "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_INCREMENTAL"
+            );
+        if set_by_cargo || name == "LD_LIBRARY_PATH" || name == "OUT_DIR" {
+            command.env_remove(&*name);
+        }
+    }
+}
+
+/// The consumer's `bootstrap` binary served by `cargo lambda watch` on a free
+/// loopback port, pointed at a [`Pipeline`]'s emulators. Its standard output
+/// (where the binary writes enriched records) goes to a file under
+/// `.local/logs`. Dropping it stops the whole process group.
+pub struct LambdaWatch {
+    child: Child,
+    port: u16,
+    stdout: PathBuf,
+}
+
+impl LambdaWatch {
+    /// Starts `cargo lambda watch` and invokes the function once with an
+    /// empty batch, which waits for the binary's build and init.
+    pub async fn start(variables: &[(String, String)]) -> Self {
+        use std::os::unix::process::CommandExt;
+        let port = emulators::free_port().unwrap();
+        let logs = emulators::local_dir().join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        let stdout = logs.join(format!("e2e-lambda-watch-{port}.out"));
+        let stderr = logs.join(format!("e2e-lambda-watch-{port}.err"));
+        let mut command = harness::watch::command(variables, port).unwrap();
+        without_cargo_test_env(&mut command);
+        command
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .process_group(0);
+        let child = command.spawn().expect("cargo lambda watch starts");
+        let watch = Self {
+            child,
+            port,
+            stdout,
+        };
+        let listening = eventually(Duration::from_secs(120), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+        .await;
+        assert!(
+            listening,
+            "cargo lambda watch did not listen: see {}",
+            stderr.display()
+        );
+        let started = std::time::Instant::now();
+        let response = watch
+            .function()
+            .invoke(serde_json::json!({ "Records": [] }))
+            .await
+            .unwrap_or_else(|e| panic!("first invocation: {e}; see {}", stderr.display()));
+        assert_eq!(response, serde_json::json!({ "batchItemFailures": [] }));
+        eprintln!(
+            "cargo lambda watch: bootstrap built and ready in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        watch
+    }
+
+    /// The mapping's way to invoke it: the Lambda Invoke API.
+    pub fn function(&self) -> Function {
+        Function::invoke_api(harness::watch::invoke_url(self.port))
+    }
+
+    /// The enriched output lines the binary has written so far (cargo-lambda
+    /// may prefix lines, so each is read from its first `{`).
+    pub fn output_lines(&self) -> Vec<OutputLine> {
+        std::fs::read_to_string(&self.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|line| serde_json::from_str(&line[line.find('{')?..]).ok())
+            .collect()
+    }
+}
+
+impl Drop for LambdaWatch {
+    fn drop(&mut self) {
+        // cargo-lambda runs the function as its own child: stop the group.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
     }
 }
 

@@ -4,12 +4,15 @@
 //! things break on purpose.
 #![cfg(feature = "integration")]
 
+use std::net::SocketAddr;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cache_double::Injected;
-use e2e::{eventually, Pipeline};
-use harness::Replay;
+use e2e::{double_binary, eventually, LambdaWatch, Pipeline, TcpGate, DOUBLE_SECRET};
+use emulators::{free_port, sdk_config, Double};
+use harness::{Function, Replay};
 
 #[tokio::test]
 async fn happy_path_2000_records_in_process() {
@@ -26,6 +29,182 @@ async fn happy_path_2000_records_in_process() {
     assert_eq!(
         lookups.dynamodb_found, 3,
         "each location read from DynamoDB once: {lookups:?}"
+    );
+}
+
+#[tokio::test]
+async fn happy_path_2000_records_through_the_built_binary_under_cargo_lambda_watch() {
+    let pipeline = Pipeline::start().await;
+    let watch = LambdaWatch::start(&pipeline.function_env()).await;
+    let keys = pipeline.produce(2_000).await;
+    let summary = pipeline.replay_through(watch.function()).await;
+    assert_eq!((summary.records, summary.processed), (2_000, 2_000));
+    assert_eq!(
+        (
+            summary.retries,
+            summary.function_errors,
+            summary.sent_to_destination
+        ),
+        (0, 0, 0)
+    );
+    let accounting = pipeline.accounting_of(watch.output_lines()).await;
+    assert!(accounting.dead_lettered.is_empty());
+    assert_eq!(accounting.assert_each_once(&keys, 0), 0);
+    accounting.assert_shard_order();
+    // One container: each location missed in Momento once, was read from
+    // DynamoDB and written back; L1 answered everything after that.
+    let stats = pipeline.double.stats();
+    assert_eq!(stats.rpc("Get").misses, 3, "{stats:?}");
+    assert_eq!(stats.rpc("Set").sets, 3, "{stats:?}");
+    println!(
+        "2,000 records through bootstrap under cargo lambda watch: {} invocations in {:.1} s, write->processed p50 {:.1} ms p99 {:.1} ms",
+        summary.invocations, summary.wall_seconds, summary.latency_p50_ms, summary.latency_p99_ms
+    );
+}
+
+#[tokio::test]
+async fn the_cache_double_killed_and_restarted_mid_run_loses_nothing() {
+    let pipeline = Pipeline::start().await;
+    // A double in its own process on fixed ports, so it can be killed and
+    // started again where the consumer expects it.
+    let (port, admin_port) = (free_port().unwrap(), free_port().unwrap());
+    let start_double = || {
+        Double::spawn_command(
+            Command::new(double_binary()),
+            port,
+            admin_port,
+            DOUBLE_SECRET,
+            &pipeline.names.cache,
+        )
+    };
+    let double = start_double().await.unwrap();
+    let mut config = pipeline.config.clone();
+    config.momento_endpoint = Some(double.endpoint());
+    config.l1_ttl = Duration::from_millis(1); // every batch asks the remote tiers
+    config.breaker_cooldown = Duration::from_millis(200);
+    let (consumer, output) = pipeline.start_consumer(&config, &pipeline.sdk).await;
+    let mapping = pipeline.follow(Function::InProcess(consumer.clone())).await;
+
+    pipeline.produce(600).await;
+    mapping.until_processed(600).await;
+    let up = consumer.lookup().totals();
+    assert!(up.momento_hits > 0, "{up:?}");
+
+    drop(double); // SIGKILL
+    pipeline.produce(700).await;
+    mapping.until_processed(1_300).await;
+    let down = consumer.lookup().totals();
+    assert!(down.momento_errors > up.momento_errors, "{down:?}");
+    assert!(down.breaker_opened >= 1, "{down:?}");
+    assert!(
+        down.dynamodb_found > up.dynamodb_found,
+        "DynamoDB answered while the cache was down: {down:?}"
+    );
+
+    let double = start_double().await.unwrap();
+    // Past the cool-down, so the next batch probes the restarted double.
+    tokio::time::sleep(config.breaker_cooldown * 2).await;
+    let keys = pipeline.produce(700).await;
+    mapping.until_processed(2_000).await;
+    let summary = mapping.stop().await;
+    let after = consumer.lookup().totals();
+    assert!(
+        after.momento_hits > down.momento_hits,
+        "hits resume after the restart: {after:?}"
+    );
+    assert!(
+        double_gets(&double).await > 0,
+        "the new double answered gets"
+    );
+    assert_eq!(
+        (
+            summary.retries,
+            summary.function_errors,
+            summary.partial_failures
+        ),
+        (0, 0, 0),
+        "a cache outage fails no record"
+    );
+    let accounting = pipeline.accounting_of(output.take_lines()).await;
+    assert!(accounting.dead_lettered.is_empty());
+    accounting.assert_each_once(&keys, 0);
+    accounting.assert_shard_order();
+    println!(
+        "cache double killed and restarted: Momento hits {} before, {} while down (errors {}, skipped {}), {} after; DynamoDB found {} / {} / {}",
+        up.momento_hits,
+        down.momento_hits - up.momento_hits,
+        down.momento_errors - up.momento_errors,
+        down.momento_skipped - up.momento_skipped,
+        after.momento_hits - down.momento_hits,
+        up.dynamodb_found,
+        down.dynamodb_found - up.dynamodb_found,
+        after.dynamodb_found - down.dynamodb_found,
+    );
+}
+
+/// Hits of `Get` on a double in another process, from its admin API.
+async fn double_gets(double: &Double) -> u64 {
+    let stats: cache_double::AdminStats = reqwest::get(format!("{}/stats", double.admin_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats.rpc("Get").hits
+}
+
+#[tokio::test]
+async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
+    let pipeline = Pipeline::start().await;
+    // The consumer reaches moto through a gate; the producer and the mapping
+    // do not. No record is poison, so the consumer's only AWS calls after
+    // init are DynamoDB reads: shutting the gate is a DynamoDB outage.
+    let moto: SocketAddr = pipeline
+        .moto
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let gate = TcpGate::start(moto).await;
+    let gated = sdk_config(&gate.endpoint(), &pipeline.names.region).await;
+    let mut config = pipeline.config.clone();
+    // Both cache tiers expire at once, so every batch reads DynamoDB.
+    config.l1_ttl = Duration::from_millis(1);
+    config.cache_ttl = Duration::from_millis(1);
+    config.dynamodb_attempts = 2;
+    config.dynamodb_timeout = Duration::from_millis(200);
+    let (consumer, output) = pipeline.start_consumer(&config, &gated).await;
+    let mapping = pipeline.follow(Function::InProcess(consumer.clone())).await;
+
+    pipeline.produce(700).await;
+    mapping.until_processed(700).await;
+    gate.set_open(false);
+    pipeline.produce(700).await;
+    let retried = eventually(Duration::from_secs(60), || mapping.summary().retries >= 2).await;
+    assert!(retried, "batches retried: {:?}", mapping.summary());
+    assert!(
+        mapping.summary().processed < 1_400,
+        "records wait while DynamoDB is down"
+    );
+    gate.set_open(true);
+    let keys = pipeline.produce(600).await;
+    mapping.until_processed(2_000).await;
+    let summary = mapping.stop().await;
+
+    assert!(summary.partial_failures >= 1, "{summary:?}");
+    assert_eq!(
+        (summary.sent_to_destination, summary.function_errors),
+        (0, 0),
+        "{summary:?}"
+    );
+    assert!(consumer.lookup().totals().dynamodb_failed >= 1);
+    let accounting = pipeline.accounting_of(output.take_lines()).await;
+    assert!(accounting.dead_lettered.is_empty());
+    accounting.assert_each_once(&keys, 0);
+    accounting.assert_shard_order();
+    println!(
+        "DynamoDB outage: {} partial failures, {} retries, nothing lost",
+        summary.partial_failures, summary.retries
     );
 }
 

@@ -16,21 +16,12 @@ use serde_json::Value;
 const API_KEY_VALUE: &str = "terraform-apply-test-key";
 
 /// The consumer zip, built now (cargo's own freshness check makes this a
-/// no-op when nothing changed). The variables cargo sets for a test process
-/// are removed first: build scripts that watch them would otherwise see a
-/// changed environment and rebuild what `.ci/run` has just built.
+/// no-op when nothing changed, e.g. right after `.ci/run` built it).
 fn fresh_zip() -> PathBuf {
     let root = workspace_root();
     let mut command = Command::new("bash");
     command.arg(root.join(".ci/build-lambda.sh")).arg("--arm64");
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_by_cargo = (name == "CARGO" || name.starts_with("CARGO_"))
-            && !matches!(&*name, "CARGO_HOME" | "CARGO_TARGET_DIR");
-        if set_by_cargo || name == "LD_LIBRARY_PATH" || name == "OUT_DIR" {
-            command.env_remove(&*name);
-        }
-    }
+    e2e::without_cargo_test_env(&mut command);
     let status = command.status().unwrap();
     assert!(status.success(), "the zip build failed");
     root.join("target/lambda/bootstrap/bootstrap.zip")

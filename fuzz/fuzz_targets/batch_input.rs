@@ -1,0 +1,24 @@
+//! Any invocation payload: the handler's event type either refuses it as a
+//! whole or reads it, and then every record gets a shard and is decoded or
+//! given a poison reason, never a panic.
+#![no_main]
+
+use consumer::KinesisInput;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(input) = serde_json::from_slice::<KinesisInput>(data) else {
+        return;
+    };
+    for record in &input.records {
+        let shard = record.shard_id();
+        assert!(!shard.contains(':'));
+        match record.decode() {
+            Ok(decoded) => decoded.validate().expect("a decoded record is valid"),
+            Err(poison) => assert!(matches!(
+                poison.reason,
+                "bad_base64" | "too_large" | "not_json" | "schema" | "invalid_field"
+            )),
+        }
+    }
+});
