@@ -22,7 +22,7 @@ mod provision;
 pub use aws::sdk_config;
 pub use double::Double;
 pub use error::EmulatorError;
-pub use local::Emulators;
+pub use local::{Aws, Emulators};
 pub use moto::{answers_http, find_or_install_moto, MotoServer};
 pub use names::Names;
 pub use provision::{provision, Provisioned};

@@ -1,5 +1,6 @@
-//! moto server and an in-process cache double, provisioned: what tests and
-//! benchmarks start before they build a consumer.
+//! The AWS emulator (moto server, or one already running) and an in-process
+//! cache double, provisioned: what tests and benchmarks start before they
+//! build a consumer.
 
 use aws_config::SdkConfig;
 use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
@@ -7,9 +8,28 @@ use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
 
 use crate::{provision, sdk_config, EmulatorError, MotoServer, Names, Provisioned};
 
-/// Everything runs on free loopback ports and stops when this is dropped.
+/// What serves the AWS APIs.
+pub enum Aws {
+    /// moto server on a free loopback port, stopped with this value.
+    Moto(MotoServer),
+    /// An emulator that runs on its own, e.g. LocalStack from the project's
+    /// `docker-compose.yml`.
+    Running { endpoint: String },
+}
+
+impl Aws {
+    pub fn endpoint(&self) -> &str {
+        match self {
+            Aws::Moto(moto) => moto.endpoint(),
+            Aws::Running { endpoint } => endpoint,
+        }
+    }
+}
+
+/// Everything runs on loopback ports; what was started here stops when this
+/// is dropped.
 pub struct Emulators {
-    pub moto: MotoServer,
+    pub aws: Aws,
     /// Requires `secret` as its API key.
     pub double: CacheDouble,
     pub sdk: SdkConfig,
@@ -27,7 +47,14 @@ impl Emulators {
     /// If either cannot start or provisioning fails.
     pub async fn start(secret: &str) -> Result<Self, EmulatorError> {
         let moto = MotoServer::start().await?;
-        let names = Names::default();
+        Self::start_with(secret, Aws::Moto(moto), Names::default()).await
+    }
+
+    /// Starts a double that requires `secret` and provisions `names` on `aws`.
+    ///
+    /// # Errors
+    /// If the double cannot start or provisioning fails.
+    pub async fn start_with(secret: &str, aws: Aws, names: Names) -> Result<Self, EmulatorError> {
         let double = CacheDouble::start(DoubleConfig {
             faults: FaultConfig {
                 api_key: Some(secret.to_owned()),
@@ -38,7 +65,7 @@ impl Emulators {
         })
         .await?;
         let api_key = local_api_key(secret);
-        let sdk = sdk_config(moto.endpoint(), &names.region).await;
+        let sdk = sdk_config(aws.endpoint(), &names.region).await;
         let momento = connect(&ClientSettings::new(
             Some(&double.endpoint()),
             ApiKey::new(api_key.clone()),
@@ -49,7 +76,7 @@ impl Emulators {
         })?;
         let provisioned = provision(&sdk, &momento, &names, &api_key).await?;
         Ok(Self {
-            moto,
+            aws,
             double,
             sdk,
             names,

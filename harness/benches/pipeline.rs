@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 use cache_double::CacheDouble;
 use clap::Parser;
 use consumer::{Captured, Config, Output};
-use emulators::{Emulators, MotoServer, Names};
+use emulators::{Aws, Emulators, Names};
 use harness::{Function, MappingSettings, Replay, ReplayConfig, StartingPosition};
 
 const SECRET: &str = "pipeline-bench";
 
 struct Pipeline {
-    _moto: MotoServer,
+    _aws: Aws,
     _double: CacheDouble,
     sdk: aws_config::SdkConfig,
     names: Names,
@@ -33,7 +33,7 @@ struct Pipeline {
 
 async fn pipeline() -> anyhow::Result<Pipeline> {
     let Emulators {
-        moto,
+        aws,
         double,
         sdk,
         names,
@@ -50,7 +50,7 @@ async fn pipeline() -> anyhow::Result<Pipeline> {
     let (output, captured) = Output::capture();
     let consumer = Arc::new(consumer::init(&config, &sdk, output).await?);
     Ok(Pipeline {
-        _moto: moto,
+        _aws: aws,
         _double: double,
         sdk,
         names,

@@ -18,7 +18,7 @@ use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
 use cache_double::{CacheDouble, Injected};
 use consumer::lookup::location_from_item;
 use consumer::{Config, Consumer, KinesisInput, Output};
-use emulators::{Emulators, MotoServer, Names};
+use emulators::{Aws, Emulators, Names};
 use hdrhistogram::Histogram;
 use model::{LocationRecord, ModelOne};
 use momento::cache::GetResponse;
@@ -32,7 +32,7 @@ const COLD_BATCHES: usize = 100;
 const WARM_BATCHES: usize = 300;
 
 struct Setup {
-    _moto: MotoServer,
+    _aws: Aws,
     double: CacheDouble,
     sdk: SdkConfig,
     names: Names,
@@ -79,7 +79,7 @@ async fn start() -> anyhow::Result<Setup> {
     let emulators = Emulators::start(SECRET).await?;
     let momento = emulators.momento();
     let Emulators {
-        moto,
+        aws,
         double,
         sdk,
         names,
@@ -98,7 +98,7 @@ async fn start() -> anyhow::Result<Setup> {
         ..Default::default()
     });
     Ok(Setup {
-        _moto: moto,
+        _aws: aws,
         double,
         sdk,
         names,

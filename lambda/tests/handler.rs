@@ -409,7 +409,7 @@ async fn dynamodb_unavailable_fails_the_rest_of_each_shard_in_order() {
 async fn a_failed_dead_letter_send_is_a_batch_item_failure() {
     let env = Env::start().await;
     let mut config = env.config();
-    config.dead_letter_queue_url = format!("{}/123456789012/no-such-queue", env.moto.endpoint());
+    config.dead_letter_queue_url = format!("{}/123456789012/no-such-queue", env.aws.endpoint());
     let (consumer, captured) = env.consumer(&config).await;
 
     let mut events = Events::new();

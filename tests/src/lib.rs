@@ -1,8 +1,15 @@
-//! The end-to-end fixture: moto server and the cache double on free loopback
+//! The end-to-end fixture: an AWS emulator and the cache double on loopback
 //! ports, provisioned through the `emulators` library, the consumer built by
 //! its own `init`, the harness's event-source mapping, and the accounting
 //! check every scenario ends with. The tests are in `tests/`, behind the
 //! `integration` feature (`cargo test --features integration`).
+//!
+//! The AWS emulator is chosen by `E2E_BACKEND`:
+//! - `moto` (the default): a moto server per test on a free port;
+//! - `localstack`: LocalStack from the project's `docker-compose.yml` on
+//!   127.0.0.1:4566 (started with `docker compose up -d --wait localstack`
+//!   when it does not answer, and left running for the next run), shared by
+//!   the tests, each with resource names of its own.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,7 +24,7 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use cache_double::CacheDouble;
 use clap::Parser;
 use consumer::{Captured, Config, Consumer, DeadLetter, Output, OutputLine};
-use emulators::{Double, Emulators, MotoServer, Names, Provisioned};
+use emulators::{Aws, Double, Emulators, MotoServer, Names, Provisioned};
 use harness::{Function, MappingSettings, Replay, ReplayConfig, ReplaySummary, StartingPosition};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -28,7 +35,7 @@ pub const DOUBLE_SECRET: &str = "e2e-secret";
 
 /// One running environment; everything stops when it is dropped.
 pub struct Pipeline {
-    pub moto: MotoServer,
+    pub aws: Aws,
     pub double: CacheDouble,
     pub sdk: SdkConfig,
     pub names: Names,
@@ -45,7 +52,8 @@ impl Pipeline {
 
     /// Starts with the consumer's configuration adjusted by `tune`.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Self {
-        let emulators = Emulators::start(DOUBLE_SECRET)
+        let (aws, names) = aws_backend().await;
+        let emulators = Emulators::start_with(DOUBLE_SECRET, aws, names)
             .await
             .expect("emulators start");
         let mut config = Config::new(
@@ -58,7 +66,7 @@ impl Pipeline {
         tune(&mut config);
         let (consumer, output) = start_consumer(&config, &emulators.sdk).await;
         let Emulators {
-            moto,
+            aws,
             double,
             sdk,
             names,
@@ -66,7 +74,7 @@ impl Pipeline {
             ..
         } = emulators;
         Self {
-            moto,
+            aws,
             double,
             sdk,
             names,
@@ -94,7 +102,7 @@ impl Pipeline {
             &self.names,
             &self.provisioned.dead_letter_queue_url,
             &self.double.endpoint(),
-            self.moto.endpoint(),
+            self.aws.endpoint(),
         )
     }
 
@@ -367,6 +375,77 @@ impl Accounting {
                 );
             }
         }
+    }
+}
+
+/// The AWS emulator `E2E_BACKEND` names and the resource names to use on it.
+async fn aws_backend() -> (Aws, Names) {
+    match std::env::var("E2E_BACKEND").as_deref() {
+        Err(_) | Ok("" | "moto") => {
+            let moto = MotoServer::start().await.expect("moto server starts");
+            (Aws::Moto(moto), Names::default())
+        }
+        Ok("localstack") => (
+            Aws::Running {
+                endpoint: localstack().await,
+            },
+            unique_names(),
+        ),
+        Ok(other) => panic!("E2E_BACKEND={other}: expected `moto` or `localstack`"),
+    }
+}
+
+const LOCALSTACK: &str = "127.0.0.1:4566";
+
+/// LocalStack's endpoint, started through docker compose if it does not answer.
+async fn localstack() -> String {
+    static STARTED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    STARTED
+        .get_or_init(|| async {
+            if emulators::answers_http(LOCALSTACK).await {
+                return;
+            }
+            let compose = emulators::workspace_root().join("docker-compose.yml");
+            let status = tokio::process::Command::new("docker")
+                .arg("compose")
+                .arg("-f")
+                .arg(&compose)
+                .args(["up", "-d", "--wait", "localstack"])
+                .status()
+                .await
+                .expect("E2E_BACKEND=localstack needs Docker with the compose plugin");
+            assert!(
+                status.success(),
+                "`docker compose up localstack` failed ({status}): E2E_BACKEND=localstack \
+                 needs a running Docker daemon with the compose plugin"
+            );
+        })
+        .await;
+    format!("http://{LOCALSTACK}")
+}
+
+/// Default names with a suffix of this test's own: tests share a LocalStack,
+/// whose state outlives a run.
+fn unique_names() -> Names {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    let suffix = format!(
+        "e2e-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let names = Names::default();
+    Names {
+        stream: format!("{}-{suffix}", names.stream),
+        table: format!("{}-{suffix}", names.table),
+        parameter: format!("{}-{suffix}", names.parameter),
+        cache: format!("{}-{suffix}", names.cache),
+        dead_letter_queue: format!("{}-{suffix}", names.dead_letter_queue),
+        ..names
     }
 }
 

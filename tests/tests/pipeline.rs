@@ -156,16 +156,16 @@ async fn double_gets(double: &Double) -> u64 {
 #[tokio::test]
 async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
     let pipeline = Pipeline::start().await;
-    // The consumer reaches moto through a gate; the producer and the mapping
+    // The consumer reaches the AWS emulator through a gate; the producer and the mapping
     // do not. No record is poison, so the consumer's only AWS calls after
     // init are DynamoDB reads: shutting the gate is a DynamoDB outage.
-    let moto: SocketAddr = pipeline
-        .moto
+    let aws: SocketAddr = pipeline
+        .aws
         .endpoint()
         .trim_start_matches("http://")
         .parse()
         .unwrap();
-    let gate = TcpGate::start(moto).await;
+    let gate = TcpGate::start(aws).await;
     let gated = sdk_config(&gate.endpoint(), &pipeline.names.region).await;
     let mut config = pipeline.config.clone();
     // Both cache tiers expire at once, so every batch reads DynamoDB.
