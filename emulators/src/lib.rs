@@ -6,6 +6,7 @@
 //! - [`provision`]: creates the stream, table (with the article's items),
 //!   SecureString parameter, dead-letter queue and cache, idempotently, with
 //!   one set of default [`Names`].
+//! - [`stream_records`]: everything that reached a stream, for delivery checks.
 //!
 //! Every server binds 127.0.0.1 on a port chosen at start, so tests run in
 //! parallel and beside a developer's own running environment; each stops
@@ -18,6 +19,7 @@ mod local;
 mod moto;
 mod names;
 mod provision;
+mod stream;
 
 pub use aws::sdk_config;
 pub use double::Double;
@@ -26,6 +28,7 @@ pub use local::{Aws, Emulators};
 pub use moto::{answers_http, find_or_install_moto, MotoServer};
 pub use names::Names;
 pub use provision::{provision, Provisioned};
+pub use stream::stream_records;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

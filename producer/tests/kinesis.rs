@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 use std::process::Command;
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use clap::Parser;
 use emulators::{sdk_config, MotoServer};
 use model::ModelOne;
@@ -26,44 +25,15 @@ async fn stream(moto: &MotoServer, name: &str, shards: i32) -> aws_sdk_kinesis::
 
 /// Every record in the stream, by shard, read from the start.
 async fn read_all(client: &aws_sdk_kinesis::Client, name: &str) -> HashMap<String, Vec<ModelOne>> {
-    let shards = client.list_shards().stream_name(name).send().await.unwrap();
-    let mut by_shard = HashMap::new();
-    for shard in shards.shards() {
-        let mut iterator = client
-            .get_shard_iterator()
-            .stream_name(name)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator
-            .unwrap();
-        let mut records = Vec::new();
-        loop {
-            let page = client
-                .get_records()
-                .shard_iterator(&iterator)
-                .limit(1000)
-                .send()
-                .await
-                .unwrap();
-            let got = page.records();
-            records.extend(got.iter().map(|r| {
-                let record = ModelOne::decode(r.data().as_ref()).expect("valid record");
-                assert_eq!(
-                    r.partition_key(),
-                    Some(record.id.as_str()),
-                    "partition key is the id"
-                );
-                record
-            }));
-            match page.next_shard_iterator() {
-                Some(next) if !got.is_empty() => iterator = next.to_owned(),
-                _ => break,
-            }
-        }
-        by_shard.insert(shard.shard_id().to_owned(), records);
+    let mut by_shard: HashMap<String, Vec<ModelOne>> = HashMap::new();
+    for (shard, r) in emulators::stream_records(client, name).await.unwrap() {
+        let record = ModelOne::decode(r.data().as_ref()).expect("valid record");
+        assert_eq!(
+            r.partition_key(),
+            Some(record.id.as_str()),
+            "partition key is the id"
+        );
+        by_shard.entry(shard).or_default().push(record);
     }
     by_shard
 }
@@ -106,6 +76,7 @@ async fn records_arrive_exactly_once_spread_over_shards() {
     let ids: HashSet<&str> = all.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(all.len(), 1200, "no record lost or duplicated");
     assert_eq!(ids.len(), 1200);
+    assert_eq!(by_shard.len(), 4, "every shard got records");
     for (shard, records) in &by_shard {
         assert!(
             records.len() > 150,

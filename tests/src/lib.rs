@@ -156,46 +156,13 @@ impl Pipeline {
 
     /// Every partition key in the stream (read from the start).
     pub async fn stream_partition_keys(&self) -> Vec<String> {
-        use aws_sdk_kinesis::types::ShardIteratorType;
         let kinesis = aws_sdk_kinesis::Client::new(&self.sdk);
-        let shards = kinesis
-            .list_shards()
-            .stream_name(&self.names.stream)
-            .send()
+        emulators::stream_records(&kinesis, &self.names.stream)
             .await
-            .unwrap();
-        let mut keys = Vec::new();
-        for shard in shards.shards() {
-            let mut iterator = kinesis
-                .get_shard_iterator()
-                .stream_name(&self.names.stream)
-                .shard_id(shard.shard_id())
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await
-                .unwrap()
-                .shard_iterator
-                .unwrap();
-            loop {
-                let page = kinesis
-                    .get_records()
-                    .shard_iterator(&iterator)
-                    .limit(10_000)
-                    .send()
-                    .await
-                    .unwrap();
-                keys.extend(
-                    page.records()
-                        .iter()
-                        .filter_map(|r| r.partition_key().map(str::to_owned)),
-                );
-                match page.next_shard_iterator() {
-                    Some(next) if !page.records().is_empty() => iterator = next.to_owned(),
-                    _ => break,
-                }
-            }
-        }
-        keys
+            .unwrap()
+            .into_iter()
+            .filter_map(|(_, record)| record.partition_key)
+            .collect()
     }
 
     /// The mapping's configuration: Terraform's defaults from the start of the stream.
