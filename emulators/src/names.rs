@@ -10,7 +10,10 @@ pub struct Names {
     /// SSM SecureString holding the Momento API key.
     pub parameter: String,
     pub cache: String,
+    /// Poison records with their reason (the consumer's `DLQ_URL`).
     pub dead_letter_queue: String,
+    /// The mapping's on-failure destination: pointers to records it gave up on.
+    pub on_failure_queue: String,
     pub function: String,
 }
 
@@ -23,6 +26,7 @@ impl Default for Names {
             parameter: "/kinesis-consumer-model-one/momento-api-key".into(),
             cache: "sample-a".into(),
             dead_letter_queue: "kinesis-consumer-model-one-dlq".into(),
+            on_failure_queue: "kinesis-consumer-model-one-on-failure".into(),
             function: "kinesis-consumer-model-one-rust".into(),
         }
     }

@@ -18,6 +18,8 @@ pub struct Provisioned {
     pub stream_arn: String,
     pub dead_letter_queue_url: String,
     pub dead_letter_queue_arn: String,
+    pub on_failure_queue_url: String,
+    pub on_failure_queue_arn: String,
 }
 
 /// Creates the ON_DEMAND stream, the `Locations` table with the article's
@@ -45,8 +47,11 @@ pub async fn provision(
         .send()
         .await
         .map_err(|e| EmulatorError::aws("ssm:PutParameter", e))?;
+    let sqs = aws_sdk_sqs::Client::new(sdk);
     let (dead_letter_queue_url, dead_letter_queue_arn) =
-        create_queue(&aws_sdk_sqs::Client::new(sdk), &names.dead_letter_queue).await?;
+        create_queue(&sqs, &names.dead_letter_queue).await?;
+    let (on_failure_queue_url, on_failure_queue_arn) =
+        create_queue(&sqs, &names.on_failure_queue).await?;
     cache
         .create_cache(&names.cache)
         .await
@@ -58,6 +63,8 @@ pub async fn provision(
         stream_arn,
         dead_letter_queue_url,
         dead_letter_queue_arn,
+        on_failure_queue_url,
+        on_failure_queue_arn,
     })
 }
 

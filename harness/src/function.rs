@@ -1,6 +1,8 @@
-//! What the mapping invokes: the consumer in this process, a function behind
-//! the Lambda Invoke API (`cargo lambda watch`), or any async function (the
-//! purpose-built ones the mapping's own tests use).
+//! What the mapping (and `redrive`) invokes: the consumer in this process, a
+//! function behind the Lambda Invoke API (`cargo lambda watch`), a function
+//! through the AWS SDK's Lambda client (a deployment, or `cargo lambda
+//! watch` as its endpoint), or any async function (the purpose-built ones
+//! the mapping's own tests use).
 
 use std::sync::Arc;
 
@@ -20,6 +22,11 @@ pub enum Function {
     Invoke {
         url: String,
         client: reqwest::Client,
+    },
+    /// `lambda:Invoke` (RequestResponse) through the AWS SDK.
+    Lambda {
+        client: aws_sdk_lambda::Client,
+        name: String,
     },
     Handler(Handler),
 }
@@ -63,6 +70,31 @@ impl Function {
                 let body = response.text().await.map_err(|e| e.to_string())?;
                 if failed {
                     return Err(format!("function error ({status}): {body}"));
+                }
+                if body.trim().is_empty() || body.trim() == "null" {
+                    return Ok(Value::Null);
+                }
+                serde_json::from_str(&body).map_err(|e| format!("response is not JSON: {e}"))
+            }
+            Function::Lambda { client, name } => {
+                let output = client
+                    .invoke()
+                    .function_name(name)
+                    .payload(aws_sdk_lambda::primitives::Blob::new(event.to_string()))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "lambda:Invoke {name}: {}",
+                            aws_sdk_lambda::error::DisplayErrorContext(e)
+                        )
+                    })?;
+                let body = output
+                    .payload()
+                    .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
+                    .unwrap_or_default();
+                if let Some(error) = output.function_error() {
+                    return Err(format!("function error ({error}): {body}"));
                 }
                 if body.trim().is_empty() || body.trim() == "null" {
                     return Ok(Value::Null);

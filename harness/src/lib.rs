@@ -9,6 +9,9 @@
 //! - [`destination`]: AWS's on-failure invocation record.
 //! - [`function`]: what gets invoked: the consumer in-process, the Lambda
 //!   Invoke API of `cargo lambda watch`, or any async function.
+//! - [`redrive`]: the way back for records the mapping gave up on: reads
+//!   the on-failure queue's pointers and delivers those ranges again
+//!   ([`Redrive`]), against the emulators or a deployment.
 //! - [`watch`]: `cargo lambda watch` serving the consumer's `bootstrap`.
 //!
 //! The binary adds the CLI's plumbing: `local` (the emulators as background
@@ -20,10 +23,12 @@ pub mod destination;
 pub mod function;
 pub mod mapping;
 pub mod records;
+pub mod redrive;
 pub mod replay;
 pub mod watch;
 
 pub use function::Function;
 pub use mapping::{MappingSettings, StartingPosition};
 pub use records::{EventSource, StreamRecord};
+pub use redrive::{Redrive, RedriveConfig, RedriveReport};
 pub use replay::{Replay, ReplayConfig, ReplayError, ReplaySummary};

@@ -65,8 +65,8 @@ impl Default for MappingSettings {
             starting_position: StartingPosition::Latest,
             report_batch_item_failures: true,
             bisect_on_error: true,
-            maximum_retry_attempts: Some(5),
-            maximum_record_age: Some(Duration::from_secs(3600)),
+            maximum_retry_attempts: None,
+            maximum_record_age: Some(Duration::from_secs(21_600)),
             parallelization_factor: 1,
             on_failure: None,
         }

@@ -569,7 +569,7 @@ impl Replay {
 
 /// The index of the first record to retry, from `batchItemFailures`. An
 /// empty, null or unknown identifier fails the whole batch, as AWS treats it.
-fn first_failure(response: &Value, batch: &[StreamRecord]) -> Option<usize> {
+pub(crate) fn first_failure(response: &Value, batch: &[StreamRecord]) -> Option<usize> {
     let failures = response.get("batchItemFailures")?.as_array()?;
     failures
         .iter()

@@ -29,6 +29,8 @@ pub struct BatchReport {
     pub oldest_record_age_ms: Option<f64>,
     /// The largest producer→consumer latency, from the records' `created_at`.
     pub max_producer_latency_ms: Option<f64>,
+    /// Momento says the cache does not exist: the batch ran on DynamoDB alone.
+    pub momento_cache_missing: bool,
 }
 
 /// The handler's answer and what it did.
@@ -174,6 +176,7 @@ impl Consumer {
             .reduce(f64::max);
         report.lookups = resolution.counts;
         report.lookups += self.lookup.settle(resolution.write_back).await;
+        report.momento_cache_missing = self.lookup.cache_missing();
         report.processing_ms = started.elapsed().as_secs_f64() * 1000.0;
         crate::metrics::record(&report);
         if report.failed > 0 || report.dead_lettered > 0 {

@@ -9,6 +9,10 @@ use crate::dead_letter::DeadLetters;
 use crate::lookup::{Table, TieredLookup};
 use crate::{Config, Consumer, Output};
 
+/// How the value Terraform writes into an out-of-band parameter begins
+/// (`terraform/modules/api-key`; a test keeps the two equal).
+pub const PLACEHOLDER_PREFIX: &str = "placeholder:";
+
 /// Why the consumer could not start. Never contains the key.
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -18,6 +22,8 @@ pub enum InitError {
     NotSecure { parameter: String, kind: String },
     #[error("SSM parameter {parameter} (MOMENTO_API_KEY_PARAMETER) has no value")]
     Empty { parameter: String },
+    #[error("SSM parameter {parameter} (MOMENTO_API_KEY_PARAMETER) still holds Terraform's placeholder: put the Momento API key there (aws ssm put-parameter --overwrite --type SecureString --name {parameter} --value ...)")]
+    Placeholder { parameter: String },
     #[error("could not build the Momento client: {0}")]
     Momento(#[from] ConnectError),
 }
@@ -25,7 +31,8 @@ pub enum InitError {
 /// Reads the Momento API key from the SecureString `parameter`, decrypted.
 ///
 /// # Errors
-/// [`InitError`] if the parameter cannot be read, is not a SecureString, or is empty.
+/// [`InitError`] if the parameter cannot be read, is not a SecureString, is
+/// empty or still holds Terraform's placeholder.
 pub async fn read_api_key(ssm: &aws_sdk_ssm::Client, parameter: &str) -> Result<ApiKey, InitError> {
     let output = ssm
         .get_parameter()
@@ -50,6 +57,11 @@ pub async fn read_api_key(ssm: &aws_sdk_ssm::Client, parameter: &str) -> Result<
         }
     }
     match found.value {
+        Some(value) if value.trim().starts_with(PLACEHOLDER_PREFIX) => {
+            Err(InitError::Placeholder {
+                parameter: parameter.to_owned(),
+            })
+        }
         Some(value) if !value.trim().is_empty() => Ok(ApiKey::new(value.trim())),
         _ => Err(InitError::Empty {
             parameter: parameter.to_owned(),
@@ -58,7 +70,9 @@ pub async fn read_api_key(ssm: &aws_sdk_ssm::Client, parameter: &str) -> Result<
 }
 
 /// Builds the consumer: the key from SSM, then the Momento, DynamoDB and SQS
-/// clients (connections are opened lazily, on first use).
+/// clients, and checks that the Momento cache exists (a missing cache is
+/// logged at ERROR and counted in every batch's `MomentoCacheMissing`; the
+/// consumer then runs on DynamoDB alone rather than failing).
 ///
 /// # Errors
 /// [`InitError`] if the key cannot be read or the Momento client cannot be built.
@@ -80,9 +94,7 @@ pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Co
     let table = Table::new(dynamodb, &config.table_name, config.dynamodb_attempts);
     let dead_letters =
         DeadLetters::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letter_queue_url);
-    Ok(Consumer::new(
-        TieredLookup::new(config, momento, table),
-        dead_letters,
-        output,
-    ))
+    let lookup = TieredLookup::new(config, momento, table);
+    lookup.check_cache().await;
+    Ok(Consumer::new(lookup, dead_letters, output))
 }

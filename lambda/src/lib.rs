@@ -28,5 +28,5 @@ pub use batch::{BatchReport, BatchResult, Consumer};
 pub use config::{Config, ConfigError};
 pub use dead_letter::{DeadLetter, DeadLetters};
 pub use event::{InputKinesis, InputRecord, KinesisInput, Poison};
-pub use init::{init, read_api_key, InitError};
+pub use init::{init, read_api_key, InitError, PLACEHOLDER_PREFIX};
 pub use output::{Captured, Output, OutputLine};

@@ -31,6 +31,10 @@ pub fn describe() {
         ("DynamoDbMisses", "keys DynamoDB does not have"),
         ("DynamoDbFailures", "keys DynamoDB could not answer"),
         ("MomentoSetFailures", "write-backs to Momento that failed"),
+        (
+            "MomentoCacheMissing",
+            "batches run while the Momento cache does not exist",
+        ),
     ] {
         describe_counter!(name, Unit::Count, what);
     }
@@ -67,6 +71,7 @@ pub(crate) fn record(report: &BatchReport) {
     counter!("DynamoDbMisses").increment(lookups.dynamodb_missing);
     counter!("DynamoDbFailures").increment(lookups.dynamodb_failed);
     counter!("MomentoSetFailures").increment(lookups.momento_set_failures);
+    counter!("MomentoCacheMissing").increment(u64::from(report.momento_cache_missing));
     histogram!("ProcessingTime").record(report.processing_ms);
     if let Some(age) = report.oldest_record_age_ms {
         gauge!("OldestRecordAge").set(age);

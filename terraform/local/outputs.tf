@@ -29,7 +29,7 @@ output "parameter_arn" {
 }
 
 output "cache_name" {
-  description = "Name of the Momento cache the consumer reads through (created in Momento, not here)."
+  description = "Name of the Momento cache the consumer reads through (created in Momento with `just momento-cache`, not by Terraform)."
   value       = module.stack.cache_name
 }
 
@@ -68,8 +68,18 @@ output "dlq_arn" {
   value       = module.stack.dlq_arn
 }
 
+output "on_failure_queue_url" {
+  description = "URL of the on-failure queue: the mapping's pointers to records it gave up on (`harness redrive --queue-url`)."
+  value       = module.stack.on_failure_queue_url
+}
+
+output "on_failure_queue_arn" {
+  description = "ARN of the on-failure queue."
+  value       = module.stack.on_failure_queue_arn
+}
+
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms, by purpose (`iterator_age`, `dlq_depth`, `errors`)."
+  description = "ARNs of the CloudWatch alarms, by purpose (see modules/consumer/README.md)."
   value       = module.stack.alarm_arns
 }
 

@@ -21,9 +21,54 @@ variable "lambda_zip_path" {
 }
 
 variable "momento_api_key" {
-  description = "Value written into the Momento API key SecureString; any string works for the emulator (e.g. the cache double's fake key). Never a real key."
+  description = "Value written into the Momento API key SecureString (write-only: kept in neither plan nor state); any string works for the emulator, e.g. the cache double's fake key. Never a real key."
   type        = string
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "momento_api_key_version" {
+  description = "Raise it to write `momento_api_key` again (see the production root)."
+  type        = number
+  default     = 1
+}
+
+variable "seed_items" {
+  description = "Items written into the table. Default: the article's Car, Diner and House, which the producer's records refer to (the production root seeds nothing)."
+  type = list(object({
+    location    = string
+    description = optional(string)
+    notes       = optional(string)
+  }))
+  default = [
+    { location = "Car", description = "Car description", notes = "Car notes" },
+    { location = "Diner", description = "Diner description", notes = "Diner notes" },
+    { location = "House", description = "House description", notes = "House notes" },
+  ]
+}
+
+variable "table_deletion_protection_enabled" {
+  description = "Whether the table refuses deletion. Default `false` here: an emulator's stack is created and destroyed at will (production defaults to `true`)."
+  type        = bool
+  default     = false
+}
+
+variable "event_source_mapping_enabled" {
+  description = "Whether the mapping polls the stream (see the production root)."
+  type        = bool
+  default     = true
+}
+
+variable "maximum_retry_attempts" {
+  description = "Retries of a failed batch (see the production root): -1 or 0-10000."
+  type        = number
+  default     = -1
+}
+
+variable "maximum_record_age_in_seconds" {
+  description = "Records older than this go to the on-failure queue (see the production root): -1 or 60-604800."
+  type        = number
+  default     = 21600
 }
 
 variable "tags" {

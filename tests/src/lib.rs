@@ -412,6 +412,7 @@ fn unique_names() -> Names {
         parameter: format!("{}-{suffix}", names.parameter),
         cache: format!("{}-{suffix}", names.cache),
         dead_letter_queue: format!("{}-{suffix}", names.dead_letter_queue),
+        on_failure_queue: format!("{}-{suffix}", names.on_failure_queue),
         ..names
     }
 }

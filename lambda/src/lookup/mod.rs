@@ -16,13 +16,16 @@ use std::collections::{HashMap, HashSet};
 use std::ops::AddAssign;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use futures::future::join_all;
 use model::LocationRecord;
 use momento::cache::GetResponse;
-use momento::CacheClient;
+use momento::{CacheClient, MomentoError, MomentoErrorCode};
 use parking_lot::Mutex;
 use serde::Serialize;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 pub use breaker::BreakerState;
 pub use table::{location_from_item, Table};
@@ -32,6 +35,23 @@ use l1::L1;
 use single_flight::{Flight, SingleFlight};
 
 use crate::Config;
+
+/// While the cache is missing, Momento is skipped and asked again this often
+/// (someone may create it).
+const CACHE_RECHECK: Duration = Duration::from_secs(60);
+/// The key [`TieredLookup::check_cache`] reads: any key tells a missing cache
+/// from a present one.
+const PROBE_KEY: &str = "__kinesis_consumer_cache_probe__";
+
+/// What [`TieredLookup::check_cache`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheCheck {
+    Present,
+    /// Momento answered that the cache does not exist.
+    Missing,
+    /// Momento did not answer (slow, down, refused): nothing is known.
+    Unknown(String),
+}
 
 /// The answer for one key.
 #[derive(Debug, Clone)]
@@ -117,6 +137,8 @@ pub struct TieredLookup {
     cache_name: String,
     table: Table,
     breaker: Breaker,
+    /// `Some(next check)` while Momento says the cache does not exist.
+    cache_missing: Mutex<Option<Instant>>,
     flights: SingleFlight<Answer>,
     totals: Mutex<LookupCounts>,
 }
@@ -129,6 +151,7 @@ impl TieredLookup {
             cache_name: config.cache_name.clone(),
             table,
             breaker: Breaker::new(config.breaker_failures, config.breaker_cooldown),
+            cache_missing: Mutex::new(None),
             flights: SingleFlight::new(),
             totals: Mutex::new(LookupCounts::default()),
         }
@@ -202,7 +225,7 @@ impl TieredLookup {
         write_back: &mut WriteBack,
     ) -> HashMap<String, Answer> {
         let mut answers = HashMap::with_capacity(keys.len());
-        let use_momento = self.breaker.allow();
+        let use_momento = self.cache_usable() && self.breaker.allow();
         let misses = if use_momento {
             self.momento_gets(keys, counts, &mut answers).await
         } else {
@@ -216,7 +239,7 @@ impl TieredLookup {
         counts.stages += 1;
         let reply = self.table.get_many(&misses).await;
         counts.dynamodb_calls += u64::from(reply.calls);
-        let write_to_momento = use_momento && self.breaker.allow();
+        let write_to_momento = use_momento && !self.cache_missing() && self.breaker.allow();
         for (key, document) in reply.answered {
             let answer = match document {
                 Some(document) => {
@@ -258,6 +281,9 @@ impl TieredLookup {
         let mut misses = Vec::new();
         let mut first_error = None;
         for (key, result) in keys.iter().zip(join_all(gets).await) {
+            if result.is_ok() {
+                self.cache_found();
+            }
             match result {
                 Ok(GetResponse::Hit { value }) => {
                     self.breaker.record(true);
@@ -277,6 +303,13 @@ impl TieredLookup {
                 Ok(GetResponse::Miss) => {
                     self.breaker.record(true);
                     counts.momento_misses += 1;
+                    misses.push(key.clone());
+                }
+                Err(error) if is_cache_missing(&error) => {
+                    // Not an outage (the breaker stays as it is): a
+                    // configuration error, logged once, skipped for a while.
+                    self.mark_cache_missing();
+                    counts.momento_errors += 1;
                     misses.push(key.clone());
                 }
                 Err(error) => {
@@ -333,6 +366,67 @@ impl TieredLookup {
         counts
     }
 
+    /// Asks Momento whether the cache exists (one get of a probe key, within
+    /// the client's deadline). A missing cache is logged once at ERROR and
+    /// skipped until a later check finds it; at init this is also the
+    /// connection set-up the first batch would otherwise pay for.
+    pub async fn check_cache(&self) -> CacheCheck {
+        match self.momento.get(self.cache_name.as_str(), PROBE_KEY).await {
+            Ok(_) => {
+                self.cache_found();
+                CacheCheck::Present
+            }
+            Err(error) if is_cache_missing(&error) => {
+                self.mark_cache_missing();
+                CacheCheck::Missing
+            }
+            Err(error) => {
+                tracing::warn!(cache = %self.cache_name, error = %error, "could not check that the Momento cache exists");
+                CacheCheck::Unknown(error.to_string())
+            }
+        }
+    }
+
+    /// Whether Momento said the cache does not exist (and no later call found it).
+    pub fn cache_missing(&self) -> bool {
+        self.cache_missing.lock().is_some()
+    }
+
+    /// False while the cache is known to be missing, except once per
+    /// [`CACHE_RECHECK`], when a batch asks again.
+    fn cache_usable(&self) -> bool {
+        let mut missing = self.cache_missing.lock();
+        match *missing {
+            None => true,
+            Some(next_check) if Instant::now() >= next_check => {
+                *missing = Some(Instant::now() + CACHE_RECHECK);
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    fn mark_cache_missing(&self) {
+        let was_missing = self
+            .cache_missing
+            .lock()
+            .replace(Instant::now() + CACHE_RECHECK)
+            .is_some();
+        if !was_missing {
+            tracing::error!(
+                cache = %self.cache_name,
+                "the Momento cache {} does not exist: every lookup goes to DynamoDB until it is created (`just momento-cache`)",
+                self.cache_name
+            );
+        }
+    }
+
+    fn cache_found(&self) {
+        if self.cache_missing.lock().take().is_some() {
+            tracing::info!(cache = %self.cache_name, "the Momento cache exists now: reading through it again");
+        }
+    }
+
     /// Counts since the container started.
     pub fn totals(&self) -> LookupCounts {
         *self.totals.lock()
@@ -350,4 +444,8 @@ impl TieredLookup {
     pub fn table(&self) -> &Table {
         &self.table
     }
+}
+
+fn is_cache_missing(error: &MomentoError) -> bool {
+    matches!(error.error_code, MomentoErrorCode::CacheNotFoundError)
 }

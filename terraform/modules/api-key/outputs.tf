@@ -1,11 +1,11 @@
 output "parameter_name" {
   description = "Name of the SSM parameter holding the Momento API key."
-  value       = local.parameter_name
+  value       = aws_ssm_parameter.this.name
 }
 
 output "parameter_arn" {
   description = "ARN of the SSM parameter (the consumer's ssm:GetParameter resource, and its KMS encryption context)."
-  value       = local.parameter_arn
+  value       = aws_ssm_parameter.this.arn
 }
 
 output "parameter_type" {
@@ -16,4 +16,9 @@ output "parameter_type" {
 output "parameter_managed_out_of_band" {
   description = "Whether the value is managed outside Terraform."
   value       = var.managed_out_of_band
+}
+
+output "parameter_value_version" {
+  description = "The `value_version` last written by Terraform."
+  value       = var.value_version
 }

@@ -15,14 +15,26 @@ variable "description" {
 }
 
 variable "value" {
-  description = "The Momento API key. Required when `managed_out_of_band` is `false`; must be `null` (ignored) otherwise. Pass it through TF_VAR_ or a git-ignored tfvars file, never commit it."
+  description = "The Momento API key (ephemeral: written to SSM through the write-only `value_wo`, never stored in plan or state). Required when `managed_out_of_band` is `false`, on every plan and apply; must be `null` otherwise. Pass it through TF_VAR_, never commit it."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "value_version" {
+  description = "Version of the written value. Terraform sends the value to SSM when the parameter is created and whenever this number changes: raise it together with a new `value` to rotate the key. Leave it alone when `managed_out_of_band` is `true` (a change would rewrite the placeholder over the live key)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.value_version >= 1 && floor(var.value_version) == var.value_version
+    error_message = "value_version must be a whole number, 1 or more."
+  }
 }
 
 variable "managed_out_of_band" {
-  description = "`true`: create the parameter with a placeholder and ignore later changes to its value (set the key with the AWS CLI/console). `false`: Terraform writes `value`."
+  description = "`false` (default): Terraform writes `value` (write-only). `true`: Terraform creates the parameter with a placeholder and never writes it again; set the key with `aws ssm put-parameter --overwrite`. Switching either way keeps the parameter and its current value."
   type        = bool
   default     = false
 }

@@ -1,13 +1,102 @@
-# Three signals that need a human: the consumer falls behind the stream,
-# records end up in the DLQ, or invocations fail.
+# An alarm on every way a record can be late, failed, skipped or lost, and on
+# the cache quietly not working. Thresholds and periods are variables; the
+# README's alarm table says what each one means and what to do.
 
 locals {
   alarm_prefix = coalesce(var.alarm_name_prefix, var.function_name)
+
+  # Sums of one metric of the function over a period. `periods` = 1 fires on
+  # the first period (something was lost or given up on); the sustained ones
+  # wait `alarm_evaluation_periods`, so one transient blip does not page.
+  function_sum_alarms = {
+    errors = {
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      threshold   = var.errors_alarm_threshold
+      periods     = 1
+      description = "Invocations of ${var.function_name} failed as a whole (crash, timeout, init failure, e.g. an unreadable Momento key): the mapping retries, bisecting the batch."
+    }
+    throttles = {
+      namespace   = "AWS/Lambda"
+      metric      = "Throttles"
+      threshold   = 0
+      periods     = var.alarm_evaluation_periods
+      description = "Invocations of ${var.function_name} are throttled (account or reserved concurrency): the stream backs up."
+    }
+    destination_delivery_failures = {
+      namespace   = "AWS/Lambda"
+      metric      = "DestinationDeliveryFailures"
+      threshold   = 0
+      periods     = 1
+      description = "The mapping could not write an invocation record to the on-failure queue ${var.on_failure_queue_name}: records were skipped with no pointer left to redrive them."
+    }
+    batch_item_failures = {
+      namespace   = var.metrics_namespace
+      metric      = "BatchItemFailures"
+      threshold   = 0
+      periods     = var.alarm_evaluation_periods
+      description = "${var.function_name} keeps reporting batchItemFailures (DynamoDB or the DLQ unavailable): its shards are retrying and falling behind."
+    }
+    dynamodb_failures = {
+      namespace   = var.metrics_namespace
+      metric      = "DynamoDbFailures"
+      threshold   = 0
+      periods     = var.alarm_evaluation_periods
+      description = "DynamoDB reads of ${var.function_name} keep failing: records wait for retries."
+    }
+    momento_errors = {
+      namespace   = var.metrics_namespace
+      metric      = "MomentoErrors"
+      threshold   = var.momento_errors_alarm_threshold
+      periods     = var.alarm_evaluation_periods
+      description = "Momento calls of ${var.function_name} keep failing or timing out: records are enriched from DynamoDB (slower, costlier), none fails."
+    }
+    momento_cache_missing = {
+      namespace   = var.metrics_namespace
+      metric      = "MomentoCacheMissing"
+      threshold   = 0
+      periods     = 1
+      description = "The Momento cache ${var.cache_name} does not exist: ${var.function_name} runs on DynamoDB alone. Create it (`just momento-cache`)."
+    }
+  }
 }
 
+resource "aws_cloudwatch_metric_alarm" "function" {
+  for_each = local.function_sum_alarms
+
+  alarm_name        = "${local.alarm_prefix}-${replace(each.key, "_", "-")}"
+  alarm_description = each.value.description
+
+  namespace   = each.value.namespace
+  metric_name = each.value.metric
+  dimensions = {
+    FunctionName = aws_lambda_function.this.function_name
+  }
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = each.value.periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = each.value.threshold
+  treat_missing_data  = "notBreaching"
+
+  actions_enabled = true
+  alarm_actions   = var.alarm_sns_topic_arns
+  ok_actions      = var.alarm_sns_topic_arns
+
+  tags = var.tags
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.errors
+  to   = aws_cloudwatch_metric_alarm.function["errors"]
+}
+
+# Falling behind, or not reading at all: without data (no invocation in a
+# period) an enabled mapping counts as breaching, so a stalled mapping cannot
+# stay green.
 resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   alarm_name        = "${local.alarm_prefix}-iterator-age"
-  alarm_description = "Age of the last record the ${var.function_name} mapping read is above ${var.iterator_age_alarm_threshold_ms} ms: the consumer is falling behind the stream."
+  alarm_description = "The ${var.function_name} mapping is more than ${var.iterator_age_alarm_threshold_ms} ms behind the stream, or invoked nothing for ${var.alarm_evaluation_periods} periods. Records older than ${var.maximum_record_age_in_seconds} s go to the on-failure queue."
 
   namespace   = "AWS/Lambda"
   metric_name = "IteratorAge"
@@ -19,6 +108,31 @@ resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   evaluation_periods  = var.alarm_evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.iterator_age_alarm_threshold_ms
+  treat_missing_data  = var.event_source_mapping_enabled ? var.iterator_age_treat_missing_data : "notBreaching"
+
+  actions_enabled = true
+  alarm_actions   = var.alarm_sns_topic_arns
+  ok_actions      = var.alarm_sns_topic_arns
+
+  tags = var.tags
+}
+
+# Records the mapping dropped without an on-failure record (EventCount metrics,
+# per mapping).
+resource "aws_cloudwatch_metric_alarm" "dropped_events" {
+  alarm_name        = "${local.alarm_prefix}-dropped-events"
+  alarm_description = "The ${var.function_name} event-source mapping dropped records (DroppedEventCount): they were neither processed nor recorded in ${var.on_failure_queue_name}."
+
+  namespace   = "AWS/Lambda"
+  metric_name = "DroppedEventCount"
+  dimensions = {
+    EventSourceMappingUUID = aws_lambda_event_source_mapping.this.uuid
+  }
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
   treat_missing_data  = "notBreaching"
 
   actions_enabled = true
@@ -28,14 +142,27 @@ resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
-  alarm_name        = "${local.alarm_prefix}-dlq-depth"
-  alarm_description = "Messages are waiting in ${var.dlq_name}: records the consumer could not process."
+# Messages waiting in either queue: poison for a human to read (DLQ), or
+# pointers to records for `harness redrive` (on-failure queue).
+resource "aws_cloudwatch_metric_alarm" "queue_depth" {
+  for_each = {
+    dlq_depth = {
+      queue       = aws_sqs_queue.dlq.name
+      description = "Messages wait in ${var.dlq_name}: poison records the consumer could not enrich (each with its reason and data), or failed asynchronous invocations."
+    }
+    on_failure_depth = {
+      queue       = aws_sqs_queue.on_failure.name
+      description = "Invocation records wait in ${var.on_failure_queue_name}: the mapping gave up on records after ${var.maximum_record_age_in_seconds} s. Fix the cause, then run `harness redrive` while the stream still holds them."
+    }
+  }
+
+  alarm_name        = "${local.alarm_prefix}-${replace(each.key, "_", "-")}"
+  alarm_description = each.value.description
 
   namespace   = "AWS/SQS"
   metric_name = "ApproximateNumberOfMessagesVisible"
   dimensions = {
-    QueueName = aws_sqs_queue.dlq.name
+    QueueName = each.value.queue
   }
   statistic           = "Maximum"
   period              = var.alarm_period_seconds
@@ -51,25 +178,7 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name        = "${local.alarm_prefix}-errors"
-  alarm_description = "Invocations of ${var.function_name} failed (the whole batch is retried)."
-
-  namespace   = "AWS/Lambda"
-  metric_name = "Errors"
-  dimensions = {
-    FunctionName = aws_lambda_function.this.function_name
-  }
-  statistic           = "Sum"
-  period              = var.alarm_period_seconds
-  evaluation_periods  = var.alarm_evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.errors_alarm_threshold
-  treat_missing_data  = "notBreaching"
-
-  actions_enabled = true
-  alarm_actions   = var.alarm_sns_topic_arns
-  ok_actions      = var.alarm_sns_topic_arns
-
-  tags = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.dlq_depth
+  to   = aws_cloudwatch_metric_alarm.queue_depth["dlq_depth"]
 }

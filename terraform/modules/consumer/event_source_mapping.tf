@@ -1,7 +1,13 @@
 # Kinesis -> Lambda. The handler reports partial failures (ReportBatchItemFailures),
-# so only the failed suffix of a batch is retried; bisecting isolates a poison
-# record, and records that still fail after the retry/age limits go to the DLQ
-# as a pointer (shard id and sequence number range).
+# so only the failed suffix of a batch is retried; bisecting isolates a record
+# that crashes the function.
+#
+# Retries are bounded by record age, not by count (maximum_retry_attempts = -1
+# by default): the handler dead-letters poison itself, so every retry the
+# mapping sees is transient (DynamoDB or the DLQ unavailable, init failing) and
+# a count would give up on good records after a few minutes of outage. Records
+# older than maximum_record_age_in_seconds go to the on-failure queue as a
+# pointer while the stream still holds them; `harness redrive` delivers them.
 resource "aws_lambda_event_source_mapping" "this" {
   event_source_arn = var.stream_arn
   function_name    = aws_lambda_function.this.function_name
@@ -20,8 +26,15 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   destination_config {
     on_failure {
-      destination_arn = aws_sqs_queue.dlq.arn
+      destination_arn = aws_sqs_queue.on_failure.arn
     }
+  }
+
+  # PolledEventCount, InvokedEventCount, FailedInvokeEventCount, DroppedEventCount,
+  # OnFailureDestinationDeliveredEventCount, ... (AWS/Lambda, per mapping UUID);
+  # the dropped-events alarm needs them.
+  metrics_config {
+    metrics = ["EventCount"]
   }
 
   # AWS checks the role's Kinesis and SQS permissions when the mapping is created.

@@ -141,13 +141,14 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # Poison records (from the handler), on-failure batch pointers (from the
-  # event-source mapping) and failed async invocations (dead_letter_config).
+  # Poison records (from the handler) and failed async invocations
+  # (dead_letter_config) to the DLQ; the event-source mapping's invocation
+  # records (pointers to records it gave up on) to the on-failure queue.
   statement {
-    sid       = "SendToDeadLetterQueue"
+    sid       = "SendToDeadLetterQueues"
     effect    = "Allow"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.dlq.arn, aws_sqs_queue.on_failure.arn]
   }
 
   # The log group is created by Terraform, so no logs:CreateLogGroup.

@@ -17,6 +17,7 @@ locals {
     MOMENTO_API_KEY_PARAMETER = var.api_key_parameter_name
     DLQ_URL                   = aws_sqs_queue.dlq.url
     RUST_LOG                  = var.rust_log
+    METRICS_NAMESPACE         = var.metrics_namespace
   })
 }
 

@@ -58,11 +58,22 @@ output "dlq_url" {
   value       = aws_sqs_queue.dlq.url
 }
 
+output "on_failure_queue_url" {
+  description = "URL of the on-failure queue (the mapping's invocation records; `harness redrive --queue-url`)."
+  value       = aws_sqs_queue.on_failure.url
+}
+
+output "on_failure_queue_arn" {
+  description = "ARN of the on-failure queue."
+  value       = aws_sqs_queue.on_failure.arn
+}
+
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms, by purpose (`iterator_age`, `dlq_depth`, `errors`)."
-  value = {
-    iterator_age = aws_cloudwatch_metric_alarm.iterator_age.arn
-    dlq_depth    = aws_cloudwatch_metric_alarm.dlq_depth.arn
-    errors       = aws_cloudwatch_metric_alarm.errors.arn
-  }
+  description = "ARNs of the CloudWatch alarms, by purpose: `iterator_age`, `dropped_events`, `dlq_depth`, `on_failure_depth`, `errors`, `throttles`, `destination_delivery_failures`, `batch_item_failures`, `dynamodb_failures`, `momento_errors`, `momento_cache_missing`."
+  value = merge(
+    { iterator_age = aws_cloudwatch_metric_alarm.iterator_age.arn },
+    { dropped_events = aws_cloudwatch_metric_alarm.dropped_events.arn },
+    { for k, alarm in aws_cloudwatch_metric_alarm.queue_depth : k => alarm.arn },
+    { for k, alarm in aws_cloudwatch_metric_alarm.function : k => alarm.arn },
+  )
 }

@@ -83,9 +83,15 @@ variable "rust_log" {
 }
 
 variable "extra_environment_variables" {
-  description = "Additional environment variables. The consumer's own keys (TABLE_NAME, CACHE_NAME, MOMENTO_API_KEY_PARAMETER, DLQ_URL, RUST_LOG) always take precedence."
+  description = "Additional environment variables (e.g. `L1_TTL_SECONDS`, `MOMENTO_TIMEOUT_MS`). The consumer's own keys (TABLE_NAME, CACHE_NAME, MOMENTO_API_KEY_PARAMETER, DLQ_URL, RUST_LOG, METRICS_NAMESPACE) always take precedence."
   type        = map(string)
   default     = {}
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the consumer's EMF metrics (the METRICS_NAMESPACE environment variable); the consumer alarms read them from here, by FunctionName."
+  type        = string
+  default     = "KinesisConsumer"
 }
 
 # --- What the function reads ------------------------------------------------------
@@ -183,8 +189,18 @@ variable "dlq_name" {
   }
 }
 
+variable "on_failure_queue_name" {
+  description = "Name of the SQS queue the event-source mapping sends its invocation records to (pointers to records it gave up on; `harness redrive` reads it). 1-80 characters: letters, digits, `-`, `_`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,80}$", var.on_failure_queue_name))
+    error_message = "on_failure_queue_name must be 1-80 characters of letters, digits, '-' or '_'."
+  }
+}
+
 variable "dlq_message_retention_seconds" {
-  description = "How long the DLQ keeps a message, in seconds (60-1209600). Default: 14 days, the maximum."
+  description = "How long the DLQ and the on-failure queue keep a message, in seconds (60-1209600). Default: 14 days, the maximum."
   type        = number
   default     = 1209600
 
@@ -197,7 +213,7 @@ variable "dlq_message_retention_seconds" {
 # --- Event-source mapping --------------------------------------------------------
 
 variable "event_source_mapping_enabled" {
-  description = "Whether the mapping polls the stream. `false` pauses consumption without losing the position."
+  description = "Whether the mapping polls the stream. `false` pauses consumption without losing the position (e.g. a first deploy whose Momento key is set out of band afterwards). While `false`, the iterator-age alarm treats missing data as not breaching."
   type        = bool
   default     = true
 }
@@ -248,9 +264,9 @@ variable "bisect_batch_on_function_error" {
 }
 
 variable "maximum_retry_attempts" {
-  description = "Retries of a failed batch before it goes to the DLQ: -1 (until the record expires) or 0-10000."
+  description = "Retries of a failed batch before its records go to the on-failure queue: -1 (default: bounded by `maximum_record_age_in_seconds` instead) or 0-10000. Every retry this consumer causes is transient (poison goes to the DLQ in the handler), so a count only skips good records during an outage."
   type        = number
-  default     = 5
+  default     = -1
 
   validation {
     condition     = var.maximum_retry_attempts >= -1 && var.maximum_retry_attempts <= 10000
@@ -259,9 +275,9 @@ variable "maximum_retry_attempts" {
 }
 
 variable "maximum_record_age_in_seconds" {
-  description = "Records older than this go to the DLQ instead of the function: -1 (never) or 60-604800."
+  description = "Records older than this go to the on-failure queue (as a pointer) instead of the function: -1 (never: retried until the stream drops them, with no trace) or 60-604800. Default 6 h: an outage shorter than that heals by itself, in order; a longer one leaves pointers that `harness redrive` can use while the stream (24 h by default) still holds the records, at least 18 h."
   type        = number
-  default     = 3600
+  default     = 21600
 
   validation {
     condition     = var.maximum_record_age_in_seconds == -1 || (var.maximum_record_age_in_seconds >= 60 && var.maximum_record_age_in_seconds <= 604800)
@@ -306,7 +322,7 @@ variable "alarm_period_seconds" {
 }
 
 variable "alarm_evaluation_periods" {
-  description = "Consecutive periods over threshold before the iterator-age and errors alarms fire (1 or more)."
+  description = "Consecutive periods over threshold before the sustained-condition alarms fire (iterator age, batch item failures, DynamoDB failures, Momento errors, throttles; 1 or more). The alarms on lost or given-up records fire on the first period."
   type        = number
   default     = 5
 
@@ -327,14 +343,36 @@ variable "iterator_age_alarm_threshold_ms" {
   }
 }
 
+variable "iterator_age_treat_missing_data" {
+  description = "How the iterator-age alarm treats periods without data while the mapping is enabled. `breaching` (default): a mapping that stopped invoking (disabled by Lambda, broken permissions) alarms; a stream that is quiet for `alarm_evaluation_periods` alarms too. `notBreaching` for streams with long quiet spells. A disabled mapping always uses `notBreaching`."
+  type        = string
+  default     = "breaching"
+
+  validation {
+    condition     = contains(["breaching", "notBreaching", "ignore", "missing"], var.iterator_age_treat_missing_data)
+    error_message = "iterator_age_treat_missing_data must be breaching, notBreaching, ignore or missing."
+  }
+}
+
 variable "errors_alarm_threshold" {
-  description = "Sum of function Errors per period above which the errors alarm fires (0 = any error)."
+  description = "Function Errors (whole-batch failures: crash, timeout, init failure) in one period above which the errors alarm fires; 0 (default) fires on any error, in the first period."
   type        = number
   default     = 0
 
   validation {
     condition     = var.errors_alarm_threshold >= 0
     error_message = "errors_alarm_threshold must not be negative."
+  }
+}
+
+variable "momento_errors_alarm_threshold" {
+  description = "MomentoErrors per period above which the cache-degraded alarm fires (after `alarm_evaluation_periods`). Records never fail on Momento errors (DynamoDB answers), so this is a cost and latency signal."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.momento_errors_alarm_threshold >= 0
+    error_message = "momento_errors_alarm_threshold must not be negative."
   }
 }
 

@@ -27,15 +27,30 @@ module "table" {
   tags = var.tags
 }
 
+# The Momento key's parameter, unless the caller brings its own.
 module "api_key" {
   source = "../api-key"
+  count  = var.momento_api_key_parameter_arn == null ? 1 : 0
 
   name                = var.momento_api_key_parameter_name
   value               = var.momento_api_key
+  value_version       = var.momento_api_key_version
   managed_out_of_band = var.momento_api_key_managed_out_of_band
   kms_key_id          = var.momento_api_key_kms_key_arn
 
   tags = var.tags
+}
+
+moved {
+  from = module.api_key
+  to   = module.api_key[0]
+}
+
+locals {
+  # SSM's GetParameter takes the ARN as a name, so an existing parameter is
+  # passed to the consumer by its ARN.
+  api_key_parameter_arn  = coalesce(var.momento_api_key_parameter_arn, one(module.api_key[*].parameter_arn))
+  api_key_parameter_name = var.momento_api_key_parameter_arn != null ? var.momento_api_key_parameter_arn : one(module.api_key[*].parameter_name)
 }
 
 module "consumer" {
@@ -50,7 +65,10 @@ module "consumer" {
   tracing_mode                   = var.lambda_tracing_mode
   rust_log                       = var.rust_log
   extra_environment_variables    = var.extra_environment_variables
+  metrics_namespace              = var.metrics_namespace
+  role_permissions_boundary_arn  = var.role_permissions_boundary_arn
   log_retention_in_days          = var.log_retention_in_days
+  log_group_kms_key_arn          = var.log_group_kms_key_arn
 
   stream_arn             = module.stream.stream_arn
   stream_kms_key_arn     = var.stream_kms_key_arn
@@ -58,11 +76,15 @@ module "consumer" {
   table_arn              = module.table.table_arn
   table_kms_key_arn      = var.table_kms_key_arn
   cache_name             = var.momento_cache_name
-  api_key_parameter_name = module.api_key.parameter_name
-  api_key_parameter_arn  = module.api_key.parameter_arn
+  api_key_parameter_name = local.api_key_parameter_name
+  api_key_parameter_arn  = local.api_key_parameter_arn
   api_key_kms_key_arn    = var.momento_api_key_kms_key_arn
 
-  dlq_name = var.dlq_name
+  dlq_name                      = var.dlq_name
+  on_failure_queue_name         = var.on_failure_queue_name
+  dlq_message_retention_seconds = var.dlq_message_retention_seconds
+
+  event_source_mapping_enabled = var.event_source_mapping_enabled
 
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
@@ -74,7 +96,12 @@ module "consumer" {
   parallelization_factor             = var.parallelization_factor
 
   alarm_sns_topic_arns            = var.alarm_sns_topic_arns
+  alarm_period_seconds            = var.alarm_period_seconds
+  alarm_evaluation_periods        = var.alarm_evaluation_periods
   iterator_age_alarm_threshold_ms = var.iterator_age_alarm_threshold_ms
+  iterator_age_treat_missing_data = var.iterator_age_treat_missing_data
+  errors_alarm_threshold          = var.errors_alarm_threshold
+  momento_errors_alarm_threshold  = var.momento_errors_alarm_threshold
 
   tags = var.tags
 }

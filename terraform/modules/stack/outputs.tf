@@ -19,17 +19,17 @@ output "table_arn" {
 }
 
 output "parameter_name" {
-  description = "Name of the SSM SecureString holding the Momento API key."
-  value       = module.api_key.parameter_name
+  description = "Name of the SSM SecureString holding the Momento API key (its ARN when `momento_api_key_parameter_arn` is set)."
+  value       = local.api_key_parameter_name
 }
 
 output "parameter_arn" {
   description = "ARN of the SSM SecureString holding the Momento API key."
-  value       = module.api_key.parameter_arn
+  value       = local.api_key_parameter_arn
 }
 
 output "cache_name" {
-  description = "Name of the Momento cache the consumer reads through (created in Momento, not here)."
+  description = "Name of the Momento cache the consumer reads through (created in Momento with `just momento-cache`, not by Terraform)."
   value       = var.momento_cache_name
 }
 
@@ -68,7 +68,17 @@ output "dlq_arn" {
   value       = module.consumer.dlq_arn
 }
 
+output "on_failure_queue_url" {
+  description = "URL of the on-failure queue (`harness redrive --queue-url`)."
+  value       = module.consumer.on_failure_queue_url
+}
+
+output "on_failure_queue_arn" {
+  description = "ARN of the on-failure queue."
+  value       = module.consumer.on_failure_queue_arn
+}
+
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms, by purpose (`iterator_age`, `dlq_depth`, `errors`)."
+  description = "ARNs of the CloudWatch alarms, by purpose (see the consumer module's README)."
   value       = module.consumer.alarm_arns
 }

@@ -1,6 +1,7 @@
-# Inputs of the whole stack. Defaults are the project's names and settings;
-# the root modules (terraform/ and terraform/local/) declare the same defaults,
-# and .ci/terraform-check.sh fails if they drift apart.
+# Inputs of the whole stack. Defaults are the project's names and the settings
+# a production deployment should start from; the production root declares the
+# same defaults (.ci/terraform-check.sh fails if they drift apart), the local
+# root overrides a few on purpose (seed data, deletion protection).
 
 variable "lambda_zip_path" {
   description = "Path of the consumer's deployment zip (cargo lambda's bootstrap.zip). Resolved by the calling root module."
@@ -77,23 +78,19 @@ variable "table_kms_key_arn" {
 }
 
 variable "table_deletion_protection_enabled" {
-  description = "Whether the table refuses deletion until this is turned off. Valid values: `true`, `false`."
+  description = "Whether the table refuses deletion (also by `terraform destroy`) until this is turned off. Valid values: `true` (default), `false`."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "seed_items" {
-  description = "Items written into the table: one per distinct `location`, with optional `description` and `notes`. `[]` writes none. Default: the sample locations Car, Diner and House."
+  description = "Items written into the table (and owned by Terraform): one per distinct `location`, with optional `description` and `notes`. Default `[]`: production data is not Terraform's; the local root seeds the article's Car, Diner and House."
   type = list(object({
     location    = string
     description = optional(string)
     notes       = optional(string)
   }))
-  default = [
-    { location = "Car", description = "Car description", notes = "Car notes" },
-    { location = "Diner", description = "Diner description", notes = "Diner notes" },
-    { location = "House", description = "House description", notes = "House notes" },
-  ]
+  default = []
 }
 
 # --- Momento API key and cache ---------------------------------------------------
@@ -105,16 +102,34 @@ variable "momento_api_key_parameter_name" {
 }
 
 variable "momento_api_key" {
-  description = "The Momento API key, written into the SecureString. Required unless `momento_api_key_managed_out_of_band` is `true`. Pass it with TF_VAR_momento_api_key; never commit it (it is stored in the state, so keep the state encrypted)."
+  description = "The Momento API key. Ephemeral: sent to SSM through the write-only `value_wo` when the parameter is created or `momento_api_key_version` changes, and kept in neither plan nor state. Required on every plan/apply unless `momento_api_key_managed_out_of_band` is `true` or `momento_api_key_parameter_arn` is set. Pass it with TF_VAR_momento_api_key; never commit it."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "momento_api_key_version" {
+  description = "Raise it together with a new `momento_api_key` to rotate the key (Terraform writes the key only when this changes). Leave it alone in out-of-band mode."
+  type        = number
+  default     = 1
 }
 
 variable "momento_api_key_managed_out_of_band" {
-  description = "`true`: Terraform creates the parameter with a placeholder and ignores its value afterwards (set the key with `aws ssm put-parameter --overwrite`); `false`: Terraform writes `momento_api_key`."
+  description = "`true`: Terraform creates the parameter with a placeholder once and never writes it again (set the key with `aws ssm put-parameter --overwrite`); `false` (default): Terraform writes `momento_api_key`. Switching keeps the parameter and its value."
   type        = bool
   default     = false
+}
+
+variable "momento_api_key_parameter_arn" {
+  description = "ARN of an existing SecureString holding the key, managed entirely outside this stack. When set, no parameter is created and the consumer reads this one (its name variables are ignored). `null` (default): the stack manages the parameter."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.momento_api_key_parameter_arn == null || can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$", var.momento_api_key_parameter_arn))
+    error_message = "momento_api_key_parameter_arn must be an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)."
+  }
 }
 
 variable "momento_api_key_kms_key_arn" {
@@ -174,9 +189,21 @@ variable "rust_log" {
 }
 
 variable "extra_environment_variables" {
-  description = "Additional environment variables for the function; its own keys (TABLE_NAME, CACHE_NAME, MOMENTO_API_KEY_PARAMETER, DLQ_URL, RUST_LOG) take precedence."
+  description = "Additional environment variables for the function (e.g. `L1_TTL_SECONDS`); its own keys (TABLE_NAME, CACHE_NAME, MOMENTO_API_KEY_PARAMETER, DLQ_URL, RUST_LOG, METRICS_NAMESPACE) take precedence."
   type        = map(string)
   default     = {}
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the consumer's EMF metrics (METRICS_NAMESPACE); its alarms read them there."
+  type        = string
+  default     = "KinesisConsumer"
+}
+
+variable "role_permissions_boundary_arn" {
+  description = "ARN of a permissions boundary policy for the consumer's execution role, or `null` for none."
+  type        = string
+  default     = null
 }
 
 variable "log_retention_in_days" {
@@ -185,13 +212,37 @@ variable "log_retention_in_days" {
   default     = 30
 }
 
+variable "log_group_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the function's log group (its key policy must allow logs.<region>.amazonaws.com), or `null` for CloudWatch Logs' default encryption."
+  type        = string
+  default     = null
+}
+
 variable "dlq_name" {
-  description = "Name of the SQS dead-letter queue (poison records, exhausted batches, failed async invocations)."
+  description = "Name of the SQS dead-letter queue (poison records with their reason and data; failed async invocations)."
   type        = string
   default     = "kinesis-consumer-model-one-dlq"
 }
 
+variable "on_failure_queue_name" {
+  description = "Name of the SQS queue receiving the mapping's invocation records (pointers to records it gave up on), read by `harness redrive`."
+  type        = string
+  default     = "kinesis-consumer-model-one-on-failure"
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "How long both queues keep a message, in seconds (60-1209600). Default: 14 days, the maximum."
+  type        = number
+  default     = 1209600
+}
+
 # --- Event-source mapping --------------------------------------------------------
+
+variable "event_source_mapping_enabled" {
+  description = "Whether the mapping polls the stream. `false` pauses it without losing its position: a first deploy with the key set out of band starts paused, then enables it once the key is in SSM."
+  type        = bool
+  default     = true
+}
 
 variable "batch_size" {
   description = "Records per invocation (1-10000)."
@@ -224,15 +275,20 @@ variable "bisect_batch_on_function_error" {
 }
 
 variable "maximum_retry_attempts" {
-  description = "Retries of a failed batch before it goes to the DLQ: -1 (until expiry) or 0-10000."
+  description = "Retries of a failed batch before its records go to the on-failure queue: -1 (default: bounded by `maximum_record_age_in_seconds` instead, since every retry here is transient) or 0-10000."
   type        = number
-  default     = 5
+  default     = -1
 }
 
 variable "maximum_record_age_in_seconds" {
-  description = "Records older than this go to the DLQ: -1 (never) or 60-604800."
+  description = "Records older than this go to the on-failure queue as a pointer: -1 (never: retried until the stream drops them, with no trace) or 60-604800, below the stream's retention. Default 6 h: shorter outages heal by themselves, in order; after longer ones `harness redrive` has at least retention - 6 h to deliver the rest."
   type        = number
-  default     = 3600
+  default     = 21600
+
+  validation {
+    condition     = var.maximum_record_age_in_seconds == -1 || var.maximum_record_age_in_seconds < var.stream_retention_period_hours * 3600
+    error_message = "maximum_record_age_in_seconds must be below the stream's retention (stream_retention_period_hours * 3600), or a pointer could name records the stream no longer holds."
+  }
 }
 
 variable "parallelization_factor" {
@@ -244,13 +300,43 @@ variable "parallelization_factor" {
 # --- Alarms -------------------------------------------------------------------------
 
 variable "alarm_sns_topic_arns" {
-  description = "SNS topic ARNs notified by the iterator-age, DLQ-depth and errors alarms. `[]` creates the alarms without actions."
+  description = "SNS topic ARNs notified when an alarm fires or recovers. `[]` creates the alarms without actions."
   type        = list(string)
   default     = []
 }
 
+variable "alarm_period_seconds" {
+  description = "Period of every alarm's statistic, in seconds (a multiple of 60)."
+  type        = number
+  default     = 60
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Consecutive periods before the sustained-condition alarms fire (iterator age, batch item failures, DynamoDB failures, Momento errors, throttles)."
+  type        = number
+  default     = 5
+}
+
 variable "iterator_age_alarm_threshold_ms" {
-  description = "IteratorAge in milliseconds above which the consumer counts as falling behind."
+  description = "IteratorAge in milliseconds above which the consumer counts as falling behind. Default 60 s: far below the 6 h at which records are given up on."
   type        = number
   default     = 60000
+}
+
+variable "iterator_age_treat_missing_data" {
+  description = "How the iterator-age alarm treats periods without invocations while the mapping is enabled: `breaching` (default: a stalled mapping alarms; so does a stream quiet for `alarm_evaluation_periods`) or `notBreaching` (streams with long quiet spells)."
+  type        = string
+  default     = "breaching"
+}
+
+variable "errors_alarm_threshold" {
+  description = "Function Errors in one period above which the errors alarm fires; 0 fires on any error."
+  type        = number
+  default     = 0
+}
+
+variable "momento_errors_alarm_threshold" {
+  description = "MomentoErrors per period above which the cache-degraded alarm fires (after `alarm_evaluation_periods`)."
+  type        = number
+  default     = 0
 }

@@ -1,4 +1,4 @@
-//! The pieces the CLI's commands are made of: provisioning, the consumer's
+//! What several subcommands share: provisioning, the consumer's
 //! configuration for the local emulators, and `cargo lambda watch` pointed at them.
 
 use std::path::PathBuf;
@@ -39,16 +39,35 @@ pub async fn provision_environment(environment: &Environment) -> anyhow::Result<
 /// # Errors
 /// If the queue does not exist.
 pub async fn dead_letter_queue_url(environment: &Environment) -> anyhow::Result<String> {
-    let names = Names::default();
-    let output = aws_sdk_sqs::Client::new(&sdk(environment).await)
+    let sdk = sdk(environment).await;
+    queue_url(&sdk, &Names::default().dead_letter_queue).await
+}
+
+/// The URL of the on-failure queue (which must exist: run `provision`).
+///
+/// # Errors
+/// If the queue does not exist.
+pub async fn on_failure_queue_url(environment: &Environment) -> anyhow::Result<String> {
+    let sdk = sdk(environment).await;
+    queue_url(&sdk, &Names::default().on_failure_queue).await
+}
+
+/// `queue` itself when it is a URL, else the URL of the queue of that name.
+///
+/// # Errors
+/// If there is no such queue.
+pub async fn queue_url(sdk: &SdkConfig, queue: &str) -> anyhow::Result<String> {
+    if queue.starts_with("http://") || queue.starts_with("https://") {
+        return Ok(queue.to_owned());
+    }
+    let output = aws_sdk_sqs::Client::new(sdk)
         .get_queue_url()
-        .queue_name(&names.dead_letter_queue)
+        .queue_name(queue)
         .send()
         .await
         .map_err(|e| {
             anyhow::anyhow!(
-                "queue {} not found ({}): run `provision` first",
-                names.dead_letter_queue,
+                "queue {queue} not found ({}): run `provision` first, or name the queue",
                 aws_sdk_sqs::error::DisplayErrorContext(e)
             )
         })?;
@@ -106,4 +125,13 @@ pub fn default_checkpoint_file(stream: &str) -> PathBuf {
     emulators::local_dir()
         .join("checkpoints")
         .join(format!("{stream}.json"))
+}
+
+/// What `up` started, or an error saying to run it.
+///
+/// # Errors
+/// If `up` has not run (or `down` ran since).
+pub fn require_environment() -> anyhow::Result<Environment> {
+    Environment::load()
+        .ok_or_else(|| anyhow::anyhow!("the emulators are not running: run `harness up` first"))
 }

@@ -1,0 +1,86 @@
+//! `harness`: run the whole pipeline offline, and the operations a
+//! deployment needs (redrive, creating the Momento cache). See `harness --help`.
+//!
+//! One module per subcommand; this file only parses and dispatches.
+
+mod demo;
+mod down;
+mod local;
+mod momento_cache;
+mod plumbing;
+mod provision;
+mod redrive;
+mod replay;
+mod serve_double;
+mod status;
+mod up;
+mod watch;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "harness",
+    about = "Local emulation of the Kinesis → Lambda → Momento/DynamoDB pipeline, and its operations",
+    long_about = "Local emulation of the Kinesis → Lambda → Momento/DynamoDB pipeline, and its operations.\n\n\
+        Typical session: `up`, `provision`, produce records (`cargo run -p producer -- ...`), \
+        then `replay` (the local event-source mapping) into the consumer, in-process or under \
+        `watch` (cargo lambda watch). `demo` does all of it once. Everything binds 127.0.0.1; \
+        state, logs and checkpoints live in the git-ignored .local/ folder.\n\n\
+        `redrive` and `momento-cache` also work on a deployment (`--deployed`)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start moto server and the cache double in the background (harmless to repeat).
+    Up(up::UpArgs),
+    /// Stop what `up` started.
+    Down,
+    /// Say what runs where.
+    Status(status::StatusArgs),
+    /// Create the stream, table, SecureString parameter, queues and cache (idempotent).
+    Provision,
+    /// Run the consumer under `cargo lambda watch` on 127.0.0.1, pointed at the emulators.
+    Watch(watch::WatchArgs),
+    /// The local event-source mapping: read the stream and invoke the consumer as AWS would.
+    Replay(replay::ReplayArgs),
+    /// Deliver again the records the mapping gave up on (the pointers in its on-failure queue).
+    Redrive(redrive::RedriveArgs),
+    /// Create the Momento cache the consumer reads through (an existing cache is success).
+    MomentoCache(momento_cache::MomentoCacheArgs),
+    /// up → provision → produce → replay through the consumer → summary.
+    Demo(demo::DemoArgs),
+    /// Run the cache double in the foreground (used by `up`).
+    #[command(hide = true)]
+    ServeDouble(serve_double::ServeDoubleArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,momento=error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Up(args) => args.run().await,
+            Command::Down => down::run(),
+            Command::Status(args) => args.run().await,
+            Command::Provision => provision::run().await,
+            Command::Watch(args) => args.run().await,
+            Command::Replay(args) => args.run().await,
+            Command::Redrive(args) => args.run().await,
+            Command::MomentoCache(args) => args.run().await,
+            Command::Demo(args) => args.run().await,
+            Command::ServeDouble(args) => args.run().await,
+        }
+    })
+}

@@ -1,0 +1,242 @@
+//! `harness replay`: the local event-source mapping over the emulator's
+//! stream (or a file), into the consumer in-process or under `watch`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use consumer::Captured;
+use harness::{Function, MappingSettings, Replay, ReplayConfig, ReplaySummary, StartingPosition};
+
+use crate::plumbing;
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// The Kinesis stream to read.
+    #[arg(long, default_value = "model-one-stream")]
+    stream: String,
+    /// What to invoke: the consumer library in this process, or the Invoke API of `watch`.
+    #[arg(long, value_enum, default_value = "in-process")]
+    target: Target,
+    /// Invoke API URL for `--target invoke` [default: the one `watch` serves on port 9000].
+    #[arg(long)]
+    invoke_url: Option<String>,
+    /// Keep polling after the stream is drained (Ctrl-C stops).
+    #[arg(long)]
+    follow: bool,
+    /// Replay a file instead of the stream: the producer's JSON lines or captured Kinesis events.
+    #[arg(long, conflicts_with = "follow")]
+    from_file: Option<PathBuf>,
+    /// Checkpoint file [default: .local/checkpoints/<stream>.json].
+    #[arg(long)]
+    checkpoint_file: Option<PathBuf>,
+    /// Keep checkpoints in memory only (every run starts at the starting position).
+    #[arg(long, conflicts_with = "checkpoint_file")]
+    no_checkpoint: bool,
+    /// Write the consumer's enriched output lines here (with `--target in-process`).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    mapping: MappingArgs,
+}
+
+/// Where the mapping delivers batches.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// The consumer library, called in this process.
+    InProcess,
+    /// The Lambda Invoke API (`harness watch` serves one).
+    Invoke,
+}
+
+/// The event-source mapping's settings (Terraform's names and defaults,
+/// except the starting position: locally you usually replay what you just produced).
+#[derive(Args)]
+struct MappingArgs {
+    /// Largest number of records per invocation (batch_size, 1-10000).
+    #[arg(long, default_value_t = 10)]
+    batch_size: usize,
+    /// How long to wait to fill a batch, in milliseconds (maximum_batching_window_in_seconds × 1000).
+    #[arg(long, default_value_t = 0)]
+    batching_window_ms: u64,
+    /// LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339> (used when a shard has no checkpoint).
+    #[arg(long, default_value = "TRIM_HORIZON", value_parser = StartingPosition::parse)]
+    starting_position: StartingPosition,
+    /// Treat any response as full success (no ReportBatchItemFailures).
+    #[arg(long)]
+    no_report_batch_item_failures: bool,
+    /// Do not split a batch whose invocation failed (bisect_batch_on_function_error = false).
+    #[arg(long)]
+    no_bisect: bool,
+    /// Retries of a failed batch before its records go to the on-failure destination; -1 retries until they are too old.
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    maximum_retry_attempts: i64,
+    /// Records older than this (seconds) go to the on-failure destination instead of the function; -1 never.
+    #[arg(long, default_value_t = 21_600, allow_negative_numbers = true)]
+    maximum_record_age_seconds: i64,
+    /// Concurrent batches per shard (1-10); a partition key's records stay in order.
+    #[arg(long, default_value_t = 1)]
+    parallelization_factor: u32,
+    /// SQS URL of the on-failure destination [default: the provisioned on-failure queue].
+    #[arg(long)]
+    on_failure: Option<String>,
+}
+
+impl MappingArgs {
+    fn settings(&self, on_failure: String) -> MappingSettings {
+        MappingSettings {
+            batch_size: self.batch_size,
+            batching_window: Duration::from_millis(self.batching_window_ms),
+            starting_position: self.starting_position,
+            report_batch_item_failures: !self.no_report_batch_item_failures,
+            bisect_on_error: !self.no_bisect,
+            maximum_retry_attempts: u32::try_from(self.maximum_retry_attempts).ok(),
+            maximum_record_age: u64::try_from(self.maximum_record_age_seconds)
+                .ok()
+                .map(Duration::from_secs),
+            parallelization_factor: self.parallelization_factor,
+            on_failure: Some(self.on_failure.clone().unwrap_or(on_failure)),
+        }
+    }
+}
+
+impl ReplayArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let environment = plumbing::require_environment()?;
+        let sdk = plumbing::sdk(&environment).await;
+        let on_failure_queue = plumbing::on_failure_queue_url(&environment).await?;
+        let mut captured: Option<(Arc<consumer::Consumer>, Captured)> = None;
+        let function = match self.target {
+            Target::InProcess => {
+                let (consumer, output) = plumbing::in_process_consumer(&environment).await?;
+                captured = Some((consumer.clone(), output));
+                Function::InProcess(consumer)
+            }
+            Target::Invoke => Function::invoke_api(
+                self.invoke_url
+                    .clone()
+                    .unwrap_or_else(|| harness::watch::invoke_url(9000)),
+            ),
+        };
+        let config = ReplayConfig {
+            stream: self.stream.clone(),
+            region: environment.region.clone(),
+            function_name: emulators::Names::default().function,
+            settings: self.mapping.settings(on_failure_queue),
+            follow: self.follow,
+            checkpoint_file: (!self.no_checkpoint && self.from_file.is_none()).then(|| {
+                self.checkpoint_file
+                    .clone()
+                    .unwrap_or_else(|| plumbing::default_checkpoint_file(&self.stream))
+            }),
+        };
+        let summary = match &self.from_file {
+            Some(path) => {
+                let records = harness::records::read_file(path)?;
+                eprintln!(
+                    "replaying {} records from {}",
+                    records.len(),
+                    path.display()
+                );
+                let arn = format!(
+                    "arn:aws:kinesis:{}:000000000000:stream/{}",
+                    environment.region, self.stream
+                );
+                Replay::with_stream_arn(&sdk, config, function, arn)?
+                    .run_records(records)
+                    .await?
+            }
+            None => {
+                let replay = Arc::new(Replay::new(&sdk, config, function).await?);
+                run_with_progress(replay).await?
+            }
+        };
+        let tiers = captured
+            .as_ref()
+            .map(|(consumer, _)| consumer.lookup().totals());
+        if let (Some(path), Some((_, output))) = (&self.output, &captured) {
+            let lines = output.take_lines();
+            let text: String = lines
+                .iter()
+                .map(|l| serde_json::to_string(l).expect("line serializes") + "\n")
+                .collect();
+            std::fs::write(path, text)?;
+            eprintln!(
+                "{} enriched records written to {}",
+                lines.len(),
+                path.display()
+            );
+        }
+        if self.json {
+            let value = serde_json::json!({ "replay": summary, "consumer_lookups": tiers });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        } else {
+            print_summary(&summary, tiers.as_ref());
+        }
+        Ok(())
+    }
+}
+
+/// Runs the replay, printing progress to stderr every 2 s; Ctrl-C stops it
+/// after saving what was checkpointed.
+async fn run_with_progress(replay: Arc<Replay>) -> anyhow::Result<ReplaySummary> {
+    let running = {
+        let replay = replay.clone();
+        tokio::spawn(async move { replay.run().await })
+    };
+    let progress = {
+        let replay = replay.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let s = replay.summary();
+                eprintln!(
+                    "… {} records, {} invocations, {} retries, {} to the destination",
+                    s.records, s.invocations, s.retries, s.sent_to_destination
+                );
+            }
+        })
+    };
+    let result = tokio::select! {
+        done = running => done?,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("stopping: checkpoints hold the last batch fully handled");
+            Ok(replay.summary())
+        }
+    };
+    progress.abort();
+    Ok(result?)
+}
+
+/// The replay's counts and, in-process, the consumer's tier counts.
+pub fn print_summary(s: &ReplaySummary, tiers: Option<&consumer::lookup::LookupCounts>) {
+    println!(
+        "records {}  batches {}  invocations {}  retries {}  bisections {}  to destination {}  discarded {}",
+        s.records, s.batches, s.invocations, s.retries, s.bisections, s.sent_to_destination, s.discarded
+    );
+    println!(
+        "processed {}  write→processed latency p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  wall {:.2} s",
+        s.processed, s.latency_p50_ms, s.latency_p99_ms, s.latency_max_ms, s.wall_seconds
+    );
+    if let Some(t) = tiers {
+        println!(
+            "consumer lookups: keys {}  L1 hits {}  Momento hits {} / misses {} / errors {}  DynamoDB found {} / missing {} / failed {} ({} calls)  Momento sets {}",
+            t.keys,
+            t.l1_hits + t.l1_negative_hits,
+            t.momento_hits,
+            t.momento_misses,
+            t.momento_errors,
+            t.dynamodb_found,
+            t.dynamodb_missing,
+            t.dynamodb_failed,
+            t.dynamodb_calls,
+            t.momento_sets
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! `harness status`: what runs where.
+
+use clap::Args;
+
+use crate::local::{self, Environment};
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// Print the status as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl StatusArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match Environment::load() {
+            Some(environment) => print(&environment, self.json).await,
+            None => println!("not running (no {})", local::state_path().display()),
+        }
+        Ok(())
+    }
+}
+
+/// One line per service (or JSON): endpoint, pid, whether it answers.
+pub async fn print(environment: &Environment, json: bool) {
+    let statuses = local::status(environment).await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&statuses).expect("status serializes")
+        );
+        return;
+    }
+    for s in statuses {
+        let state = match (s.running, s.answering) {
+            (_, true) => "up",
+            (true, false) => "starting or stuck (not answering)",
+            (false, _) => "down",
+        };
+        let pid = s
+            .pid
+            .map(|p| format!("pid {p}"))
+            .unwrap_or_else(|| "docker".into());
+        println!("{:<13} {:<24} {:<10} {state}", s.name, s.endpoint, pid);
+    }
+}
