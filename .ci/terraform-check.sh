@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of terraform/: fmt, init + validate of every root and module,
-# the default-drift guard between the roots and modules/stack, and checkov.
+# the default-drift guard between the roots and modules/stack, checkov, and
+# parliament on the consumer role's policy as Terraform renders it (on a
+# throwaway moto server).
 # Idempotent; exits non-zero on the first failure. Run from anywhere:
 #   bash .ci/terraform-check.sh
 set -euo pipefail
@@ -48,13 +50,15 @@ for dir in "${dirs[@]}"; do
 done
 unset TF_DATA_DIR
 
-# checkov, in the project's git-ignored venv (installed once).
+# checkov and parliament, in the project's git-ignored venv (installed once).
 venv="$repo/.local/venv"
-if [ ! -x "$venv/bin/checkov" ]; then
-  say "installing checkov into $venv"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check checkov
-fi
+for tool in checkov parliament; do
+  if [ ! -x "$venv/bin/$tool" ]; then
+    say "installing $tool into $venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$tool"
+  fi
+done
 
 # modules/stack and both roots declare the same variables; their defaults must
 # agree (the harness compares terraform/variables.tf with its own defaults).
@@ -73,12 +77,17 @@ def defaults(path):
     return out
 
 stack = defaults("terraform/modules/stack/variables.tf")
+# What only the emulator root changes: it seeds the article's items and lets
+# the table be destroyed.
+local_only = {"seed_items", "table_deletion_protection_enabled"}
 problems = []
 for root, must_cover in (("terraform/variables.tf", True), ("terraform/local/variables.tf", False)):
     mine = defaults(root)
     for name, value in stack.items():
         if name in ("lambda_zip_path", "tags"):
             continue  # resolved/declared per root on purpose
+        if not must_cover and name in local_only:
+            continue
         if name not in mine:
             if must_cover:
                 problems.append(f"{root}: missing variable {name!r} of modules/stack")
@@ -95,5 +104,41 @@ PY
 
 say "checkov -d terraform"
 "$venv/bin/checkov" -d terraform --quiet --compact --framework terraform --skip-download
+
+# parliament reads policy JSON, so the policy is rendered first: the role
+# policy (and only what it depends on) applied to a moto server of its own,
+# in two variants (defaults; every optional statement on). Any finding fails;
+# a justified one would be listed in .ci/parliament.yaml.
+say "parliament on the consumer role's rendered policies"
+moto="$(command -v moto_server || echo "$venv/bin/moto_server")"
+[ -x "$moto" ] || die "moto_server is not installed (bash .ci/run installs it into .local/venv)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$moto" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
+  sleep 0.1
+done
+export TF_DATA_DIR="$work/iam-policy"
+render=(-chdir=.ci/iam-policy)
+terraform "${render[@]}" init -input=false -no-color >"$work/init.log" 2>&1 \
+  || { cat "$work/init.log" >&2; die "terraform init failed in .ci/iam-policy"; }
+terraform "${render[@]}" apply -auto-approve -no-color -input=false -state="$work/iam.tfstate" \
+  -var "endpoint=http://127.0.0.1:$port" \
+  -target=module.defaults.aws_iam_role_policy.this -target=module.everything.aws_iam_role_policy.this \
+  >"$work/apply.log" 2>&1 || { cat "$work/apply.log" >&2; die "rendering the role policy failed"; }
+mkdir -p "$work/policies"
+terraform "${render[@]}" output -state="$work/iam.tfstate" -json policies \
+  | python3 -c '
+import json, sys
+for name, policy in json.load(sys.stdin).items():
+    with open(sys.argv[1] + "/" + name + ".json", "w") as f:
+        f.write(policy)
+    print(name + ": " + str(len(json.loads(policy)["Statement"])) + " statements")
+' "$work/policies"
+unset TF_DATA_DIR
+"$venv/bin/parliament" --directory "$work/policies" --include-community-auditors </dev/null \
+  || die "parliament reported findings in the consumer role's policy (above)"
 
 say "terraform checks passed"

@@ -27,6 +27,8 @@ async fn provisions_everything_idempotently() -> anyhow::Result<()> {
     let second = provision(&sdk, &cache, &names, &key).await?;
     assert_eq!(first.stream_arn, second.stream_arn);
     assert_eq!(first.dead_letter_queue_url, second.dead_letter_queue_url);
+    assert_eq!(first.on_failure_queue_url, second.on_failure_queue_url);
+    assert_ne!(first.on_failure_queue_url, first.dead_letter_queue_url);
     assert!(
         first.stream_arn.ends_with(":stream/model-one-stream"),
         "{}",
@@ -76,21 +78,23 @@ async fn provisions_everything_idempotently() -> anyhow::Result<()> {
     assert_eq!(parameter.value(), Some(key.as_str()));
 
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&first.dead_letter_queue_url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await?;
-    let attributes = attributes.attributes().expect("attributes");
-    assert_eq!(
-        attributes[&QueueAttributeName::SqsManagedSseEnabled],
-        "true"
-    );
-    assert_eq!(
-        attributes[&QueueAttributeName::QueueArn],
-        first.dead_letter_queue_arn
-    );
+    for (url, arn) in [
+        (&first.dead_letter_queue_url, &first.dead_letter_queue_arn),
+        (&first.on_failure_queue_url, &first.on_failure_queue_arn),
+    ] {
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await?;
+        let attributes = attributes.attributes().expect("attributes");
+        assert_eq!(
+            attributes[&QueueAttributeName::SqsManagedSseEnabled],
+            "true"
+        );
+        assert_eq!(&attributes[&QueueAttributeName::QueueArn], arn);
+    }
 
     let caches: Vec<String> = cache
         .list_caches()

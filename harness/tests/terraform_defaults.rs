@@ -1,6 +1,7 @@
 //! The local defaults are the Terraform defaults: parse
-//! `terraform/variables.tf` and compare the provisioning names, the seed items
-//! and the event-source mapping's settings, so neither side drifts alone.
+//! `terraform/variables.tf` and compare the provisioning names and the
+//! event-source mapping's settings, and `terraform/local/variables.tf` for the
+//! seed items (production seeds nothing), so neither side drifts alone.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,7 +12,12 @@ use hcl::{Body, Expression};
 
 /// Every variable's default in the production root module.
 fn terraform_defaults() -> HashMap<String, Expression> {
-    let path = workspace_root().join("terraform/variables.tf");
+    defaults_of("terraform/variables.tf")
+}
+
+/// Every variable's default in `file` (relative to the workspace root).
+fn defaults_of(file: &str) -> HashMap<String, Expression> {
+    let path = workspace_root().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let body: Body = hcl::from_str(&text).expect("variables.tf parses");
     body.blocks()
@@ -66,12 +72,26 @@ fn provisioning_names_equal_the_terraform_defaults() {
     assert_eq!(string(&defaults, "momento_cache_name"), names.cache);
     assert_eq!(string(&defaults, "function_name"), names.function);
     assert_eq!(string(&defaults, "dlq_name"), names.dead_letter_queue);
+    assert_eq!(
+        string(&defaults, "on_failure_queue_name"),
+        names.on_failure_queue
+    );
     assert_eq!(string(&defaults, "stream_mode"), "ON_DEMAND");
 }
 
 #[test]
-fn seed_items_are_the_articles_locations() {
+fn production_seeds_nothing_and_protects_the_table() {
     let defaults = terraform_defaults();
+    assert_eq!(defaults.get("seed_items"), Some(&Expression::Array(vec![])));
+    assert_eq!(
+        defaults.get("table_deletion_protection_enabled"),
+        Some(&Expression::Bool(true))
+    );
+}
+
+#[test]
+fn the_local_root_seeds_the_articles_locations() {
+    let defaults = defaults_of("terraform/local/variables.tf");
     let Some(Expression::Array(items)) = defaults.get("seed_items") else {
         panic!("seed_items has no list default");
     };
@@ -137,5 +157,26 @@ fn mapping_defaults_equal_the_terraform_defaults() {
     assert!(
         local.report_batch_item_failures,
         "the module always sets ReportBatchItemFailures"
+    );
+}
+
+#[test]
+fn the_consumer_recognises_the_placeholder_terraform_writes() {
+    let path = workspace_root().join("terraform/modules/api-key/main.tf");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let body: Body = hcl::from_str(&text).unwrap();
+    let placeholder = body
+        .blocks()
+        .filter(|block| block.identifier() == "locals")
+        .flat_map(|block| block.body().attributes())
+        .find(|attribute| attribute.key() == "placeholder")
+        .map(|attribute| attribute.expr().clone());
+    let Some(Expression::String(placeholder)) = placeholder else {
+        panic!("modules/api-key has no string local.placeholder");
+    };
+    assert!(
+        placeholder.starts_with(consumer::PLACEHOLDER_PREFIX),
+        "{placeholder:?} does not start with {:?}",
+        consumer::PLACEHOLDER_PREFIX
     );
 }

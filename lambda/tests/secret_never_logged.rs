@@ -5,33 +5,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use aws_sdk_ssm::types::ParameterType;
-use common::{api_key, Env, Events, SECRET};
+use common::{api_key, Env, Events, Logs, SECRET};
 use consumer::InitError;
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Logs {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn the_api_key_appears_nowhere() {
@@ -115,12 +91,30 @@ async fn the_api_key_appears_nowhere() {
         .err()
         .unwrap();
     assert!(matches!(invalid, InitError::Momento(_)), "{invalid}");
-    for error in [&not_secure, &missing, &invalid] {
+    // The placeholder Terraform writes in out-of-band mode is refused by name.
+    ssm.put_parameter()
+        .name("/placeholder/key")
+        .r#type(ParameterType::SecureString)
+        .value("placeholder: set the real Momento API key out of band")
+        .send()
+        .await
+        .unwrap();
+    bad.api_key_parameter = "/placeholder/key".to_owned();
+    let placeholder = consumer::init(&bad, &env.sdk, consumer::Output::Stdout)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(placeholder, InitError::Placeholder { .. }),
+        "{placeholder}"
+    );
+    assert!(placeholder.to_string().contains("/placeholder/key"));
+    for error in [&not_secure, &missing, &invalid, &placeholder] {
         seen.push(error.to_string());
         seen.push(format!("{error:?}"));
     }
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("GetParameter") && logs.contains("BatchGetItem"),
         "the capture holds the SDKs' trace logs"

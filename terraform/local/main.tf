@@ -12,8 +12,9 @@ module "stack" {
 
   lambda_zip_path = local.lambda_zip_path
 
-  momento_api_key         = var.momento_api_key
-  momento_api_key_version = var.momento_api_key_version
+  momento_api_key                     = var.momento_api_key
+  momento_api_key_version             = var.momento_api_key_version
+  momento_api_key_managed_out_of_band = var.momento_api_key_managed_out_of_band
 
   seed_items                        = var.seed_items
   table_deletion_protection_enabled = var.table_deletion_protection_enabled

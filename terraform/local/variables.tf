@@ -27,6 +27,12 @@ variable "momento_api_key" {
   ephemeral   = true
 }
 
+variable "momento_api_key_managed_out_of_band" {
+  description = "`true`: Terraform stops writing the key (see the production root)."
+  type        = bool
+  default     = false
+}
+
 variable "momento_api_key_version" {
   description = "Raise it to write `momento_api_key` again (see the production root)."
   type        = number

@@ -173,7 +173,7 @@ impl Pipeline {
             function_name: self.names.function.clone(),
             settings: MappingSettings {
                 starting_position: StartingPosition::TrimHorizon,
-                on_failure: Some(self.provisioned.dead_letter_queue_url.clone()),
+                on_failure: Some(self.provisioned.on_failure_queue_url.clone()),
                 ..MappingSettings::default()
             },
             follow,
@@ -218,7 +218,7 @@ impl Pipeline {
     }
 
     /// Where every record went, by `lines` of enriched output; takes the
-    /// dead-letter queue's messages.
+    /// messages of the dead-letter and on-failure queues.
     pub async fn accounting_of(&self, lines: Vec<OutputLine>) -> Accounting {
         let mut accounting = Accounting::default();
         for line in lines {
@@ -228,11 +228,31 @@ impl Pipeline {
                 .or_default() += 1;
             accounting.lines.push(line);
         }
+        for body in self
+            .take_messages(&self.provisioned.dead_letter_queue_url)
+            .await
+        {
+            let letter: DeadLetter = serde_json::from_value(body).unwrap();
+            accounting
+                .dead_lettered
+                .entry(letter.partition_key.clone())
+                .or_default()
+                .push(letter.reason);
+        }
+        accounting.destination = self
+            .take_messages(&self.provisioned.on_failure_queue_url)
+            .await;
+        accounting
+    }
+
+    /// Every message in `queue_url` (received and deleted), as JSON.
+    pub async fn take_messages(&self, queue_url: &str) -> Vec<serde_json::Value> {
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
+        let mut bodies = Vec::new();
         loop {
             let page = sqs
                 .receive_message()
-                .queue_url(&self.provisioned.dead_letter_queue_url)
+                .queue_url(queue_url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(0)
                 .send()
@@ -240,29 +260,42 @@ impl Pipeline {
                 .unwrap();
             let messages = page.messages.unwrap_or_default();
             if messages.is_empty() {
-                return accounting;
+                return bodies;
             }
             for message in messages {
-                let body: serde_json::Value =
-                    serde_json::from_str(message.body().unwrap()).unwrap();
-                if body.get("KinesisBatchInfo").is_some() {
-                    accounting.destination.push(body);
-                } else {
-                    let letter: DeadLetter = serde_json::from_value(body).unwrap();
-                    accounting
-                        .dead_lettered
-                        .entry(letter.partition_key.clone())
-                        .or_default()
-                        .push(letter.reason);
-                }
+                bodies.push(serde_json::from_str(message.body().unwrap()).unwrap());
                 sqs.delete_message()
-                    .queue_url(&self.provisioned.dead_letter_queue_url)
+                    .queue_url(queue_url)
                     .receipt_handle(message.receipt_handle().unwrap())
                     .send()
                     .await
                     .unwrap();
             }
         }
+    }
+
+    /// How many messages `queue_url` holds, visible or in flight.
+    pub async fn queue_depth(&self, queue_url: &str) -> usize {
+        use aws_sdk_sqs::types::QueueAttributeName::{
+            ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible,
+        };
+        let attributes = aws_sdk_sqs::Client::new(&self.sdk)
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(ApproximateNumberOfMessages)
+            .attribute_names(ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        [
+            ApproximateNumberOfMessages,
+            ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .map(|name| attributes.get(name).map_or(0, |n| n.parse().unwrap_or(0)))
+        .sum()
     }
 }
 
@@ -326,8 +359,15 @@ impl Accounting {
     /// Checks that each shard's output came in stream order (sequence
     /// numbers rising): a retry may not run ahead of the record it retries.
     pub fn assert_shard_order(&self) {
+        assert_shard_order(&self.lines);
+    }
+}
+
+/// Checks that each shard's records in `lines` come in stream order.
+pub fn assert_shard_order(lines: &[OutputLine]) {
+    {
         let mut last: HashMap<&str, u128> = HashMap::new();
-        for line in &self.lines {
+        for line in lines {
             let sequence: u128 = line
                 .sequence_number
                 .parse()

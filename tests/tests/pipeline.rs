@@ -10,9 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cache_double::Injected;
-use e2e::{double_binary, eventually, LambdaWatch, Pipeline, TcpGate, DOUBLE_SECRET};
+use e2e::{
+    assert_shard_order, double_binary, eventually, LambdaWatch, Pipeline, TcpGate, DOUBLE_SECRET,
+};
 use emulators::{free_port, sdk_config, Double};
-use harness::{Function, Replay};
+use harness::redrive::RangeResult;
+use harness::{Function, Redrive, RedriveConfig, Replay};
 
 #[tokio::test]
 async fn happy_path_2000_records_in_process() {
@@ -205,6 +208,172 @@ async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
     println!(
         "DynamoDB outage: {} partial failures, {} retries, nothing lost",
         summary.partial_failures, summary.retries
+    );
+}
+
+/// The outage the old defaults could not survive: DynamoDB down for longer
+/// than the mapping's retries (2 here, as a user could configure; 5 was the
+/// old default), so the mapping gives up on records and leaves pointers in
+/// its on-failure queue. `redrive` brings every one of them back, in shard
+/// order, and deletes the pointers; a second run finds nothing; a pointer to
+/// records the stream no longer holds is reported and kept.
+#[tokio::test]
+async fn records_given_up_on_during_an_outage_come_back_with_redrive() {
+    let pipeline = Pipeline::start().await;
+    let aws: SocketAddr = pipeline
+        .aws
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let gate = TcpGate::start(aws).await;
+    // No SDK retries: each failed invocation costs one refused connection.
+    let gated = sdk_config(&gate.endpoint(), &pipeline.names.region)
+        .await
+        .to_builder()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    let mut config = pipeline.config.clone();
+    config.l1_ttl = Duration::from_millis(1);
+    config.cache_ttl = Duration::from_millis(1);
+    config.dynamodb_attempts = 1;
+    config.dynamodb_timeout = Duration::from_millis(200);
+    let (consumer, output) = pipeline.start_consumer(&config, &gated).await;
+    let mut replay_config = pipeline.replay_config(true);
+    replay_config.settings.maximum_retry_attempts = Some(2);
+    let replay = Arc::new(
+        Replay::new(
+            &pipeline.sdk,
+            replay_config,
+            Function::InProcess(consumer.clone()),
+        )
+        .await
+        .unwrap(),
+    );
+    let mapping = {
+        let replay = replay.clone();
+        tokio::spawn(async move { replay.run().await })
+    };
+
+    pipeline.produce(200).await;
+    let first = eventually(Duration::from_secs(60), || {
+        replay.summary().processed >= 200
+    })
+    .await;
+    assert!(first, "{:?}", replay.summary());
+    gate.set_open(false);
+    pipeline.produce(100).await;
+    let given_up = eventually(Duration::from_secs(120), || {
+        replay.summary().sent_to_destination >= 100
+    })
+    .await;
+    assert!(given_up, "records given up on: {:?}", replay.summary());
+    gate.set_open(true);
+    let keys = pipeline.produce(200).await;
+    let rest = eventually(Duration::from_secs(60), || {
+        replay.summary().processed >= 400
+    })
+    .await;
+    assert!(rest, "{:?}", replay.summary());
+    mapping.abort();
+    let summary = replay.summary();
+    assert_eq!(
+        (summary.processed, summary.sent_to_destination),
+        (400, 100),
+        "{summary:?}"
+    );
+    let live = output.take_lines();
+    assert_eq!(
+        live.len(),
+        400,
+        "the skipped records are not in the output yet"
+    );
+    let on_failure = pipeline.provisioned.on_failure_queue_url.clone();
+    let pointers = pipeline.queue_depth(&on_failure).await;
+    assert!(pointers >= 4, "one pointer per given-up batch: {pointers}");
+
+    let redrive = |dry_run| {
+        Redrive::new(
+            &pipeline.sdk,
+            RedriveConfig {
+                queue_url: on_failure.clone(),
+                batch_size: 10,
+                attempts: 3,
+                dry_run,
+                function_name: pipeline.names.function.clone(),
+            },
+            Function::InProcess(consumer.clone()),
+        )
+    };
+    let checked = redrive(true).run().await.unwrap();
+    assert_eq!(checked.outcomes.len(), pointers);
+    assert!(checked.complete(), "{checked:?}");
+    assert_eq!(checked.invocations, 0, "a dry run invokes nothing");
+    assert_eq!(pipeline.queue_depth(&on_failure).await, pointers);
+
+    let redriven_report = redrive(false).run().await.unwrap();
+    let report = &redriven_report;
+    assert!(report.complete(), "{report:?}");
+    assert_eq!(report.records_delivered(), 100, "{report:?}");
+    assert!(report
+        .outcomes
+        .iter()
+        .all(|o| o.result == RangeResult::Redriven && o.delivered == o.found));
+    assert_eq!(
+        pipeline.queue_depth(&on_failure).await,
+        0,
+        "pointers deleted"
+    );
+    let again = redrive(false).run().await.unwrap();
+    assert!(
+        again.outcomes.is_empty() && again.invocations == 0,
+        "{again:?}"
+    );
+
+    let redriven = output.take_lines();
+    assert_eq!(redriven.len(), 100);
+    assert_shard_order(&live);
+    assert_shard_order(&redriven);
+    let accounting = pipeline
+        .accounting_of(live.into_iter().chain(redriven).collect())
+        .await;
+    assert!(accounting.dead_lettered.is_empty());
+    accounting.assert_each_once(&keys, 0);
+
+    // A pointer to records the stream no longer holds (its start lies before
+    // the oldest record the shard has: what retention does in AWS).
+    let shard = &accounting.lines[0].shard_id;
+    let aged = serde_json::json!({
+        "requestContext": {"condition": "RecordAgeExceeded"},
+        "KinesisBatchInfo": {
+            "shardId": shard, "startSequenceNumber": "0", "endSequenceNumber": "0",
+            "batchSize": 1, "streamArn": pipeline.provisioned.stream_arn,
+        },
+    });
+    aws_sdk_sqs::Client::new(&pipeline.sdk)
+        .send_message()
+        .queue_url(&on_failure)
+        .message_body(aged.to_string())
+        .send()
+        .await
+        .unwrap();
+    let report = redrive(false).run().await.unwrap();
+    assert!(!report.complete());
+    assert!(
+        matches!(report.outcomes[0].result, RangeResult::AgedOut { .. }),
+        "{report:?}"
+    );
+    assert_eq!(report.invocations, 0);
+    assert_eq!(
+        pipeline.queue_depth(&on_failure).await,
+        1,
+        "the pointer is kept"
+    );
+    println!(
+        "outage past the retries: {} records given up on in {pointers} pointers, all {} redriven in {} invocations",
+        summary.sent_to_destination,
+        redriven_report.records_delivered(),
+        redriven_report.invocations
     );
 }
 

@@ -13,7 +13,11 @@ use aws_config::SdkConfig;
 use emulators::{workspace_root, MotoServer, Names};
 use serde_json::Value;
 
-const API_KEY_VALUE: &str = "terraform-apply-test-key";
+/// The Momento key Terraform writes, and one set out of band: neither may
+/// appear in a state file or a saved plan.
+const SENTINEL: &str = "sentinel-momento-key-7f3a91c2";
+const OUT_OF_BAND: &str = "out-of-band-momento-key-2c8e44d0";
+const ROTATED: &str = "rotated-momento-key-9b17e5a3";
 
 /// The consumer zip, built now (cargo's own freshness check makes this a
 /// no-op when nothing changed, e.g. right after `.ci/run` built it).
@@ -27,43 +31,146 @@ fn fresh_zip() -> PathBuf {
     root.join("target/lambda/bootstrap/bootstrap.zip")
 }
 
-/// `terraform -chdir=terraform/local <args>` with its data and state in `work`.
-fn terraform(work: &Path, args: &[&str]) {
-    let root = workspace_root();
-    let mut command = Command::new("terraform");
-    command
-        .arg(format!("-chdir={}", root.join("terraform/local").display()))
-        .args(args)
-        .env("TF_DATA_DIR", work.join("data"))
-        .env("TF_IN_AUTOMATION", "1")
-        .env("TF_INPUT", "0");
-    if Path::new("/opt/tf-plugins").is_dir() {
-        command.env("TF_CLI_CONFIG_FILE", root.join("terraform/offline.tfrc"));
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "terraform {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+/// `terraform -chdir=terraform/local ...` with its data, state and plans in a
+/// temporary directory, and the variables every run passes.
+struct Terraform {
+    work: tempfile::TempDir,
+    variables: Vec<String>,
 }
 
-fn apply_args<'a>(work: &'a Path, variables: &'a [String], destroy: bool) -> Vec<String> {
-    let mut args = vec!["apply".to_owned()];
-    if destroy {
-        args.push("-destroy".into());
+impl Terraform {
+    fn new(endpoint: &str, zip: &Path) -> Self {
+        let terraform = Self {
+            work: tempfile::tempdir().unwrap(),
+            variables: vec![
+                format!("endpoint={endpoint}"),
+                format!("lambda_zip_path={}", zip.display()),
+            ],
+        };
+        terraform.run(&["init", "-input=false", "-no-color"]);
+        terraform
     }
-    args.extend(["-auto-approve".into(), "-no-color".into()]);
-    args.push(format!(
-        "-state={}",
-        work.join("terraform.tfstate").display()
-    ));
-    for variable in variables {
-        args.push("-var".into());
-        args.push(variable.clone());
+
+    fn state(&self) -> PathBuf {
+        self.work.path().join("terraform.tfstate")
     }
-    args
+
+    fn plan_file(&self, name: &str) -> PathBuf {
+        self.work.path().join(format!("{name}.tfplan"))
+    }
+
+    /// Runs terraform; returns its standard output.
+    fn run(&self, args: &[&str]) -> String {
+        let root = workspace_root();
+        let mut command = Command::new("terraform");
+        command
+            .arg(format!("-chdir={}", root.join("terraform/local").display()))
+            .args(args)
+            .env("TF_DATA_DIR", self.work.path().join("data"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0");
+        if Path::new("/opt/tf-plugins").is_dir() {
+            command.env("TF_CLI_CONFIG_FILE", root.join("terraform/offline.tfrc"));
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "terraform {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// `-var` arguments: the common ones, then `extra`.
+    fn var_args(&self, extra: &[&str]) -> Vec<String> {
+        self.variables
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .flat_map(|v| ["-var".to_owned(), v.to_owned()])
+            .collect()
+    }
+
+    /// `terraform plan -out <name>.tfplan`, then `terraform apply` of that
+    /// saved plan (ephemeral variables are given again, as Terraform requires).
+    fn plan_and_apply(&self, name: &str, extra: &[&str]) {
+        let plan = self.plan_file(name);
+        self.plan(name, extra);
+        let mut args = vec!["apply".to_owned(), "-auto-approve".into(), "-no-color".into()];
+        args.push(format!("-state={}", self.state().display()));
+        args.extend(self.var_args(extra));
+        args.push(plan.display().to_string());
+        self.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    fn plan(&self, name: &str, extra: &[&str]) {
+        let mut args = vec!["plan".to_owned(), "-no-color".into()];
+        args.push(format!("-state={}", self.state().display()));
+        args.push(format!("-out={}", self.plan_file(name).display()));
+        args.extend(self.var_args(extra));
+        self.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    fn destroy(&self, extra: &[&str]) {
+        let mut args = vec!["apply".to_owned(), "-destroy".into(), "-auto-approve".into(), "-no-color".into()];
+        args.push(format!("-state={}", self.state().display()));
+        args.extend(self.var_args(extra));
+        self.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    /// A saved plan as JSON (`terraform show -json`).
+    fn show(&self, name: &str) -> Value {
+        let plan = self.plan_file(name).display().to_string();
+        serde_json::from_str(&self.run(&["show", "-json", "-no-color", &plan])).unwrap()
+    }
+
+    /// Fails if `secret` is in the state file, in any saved plan (each
+    /// member of its zip, uncompressed) or in `terraform show -json` of one.
+    fn assert_nowhere(&self, secret: &str, plans: &[&str]) {
+        let state = std::fs::read_to_string(self.state()).unwrap();
+        assert!(!state.contains(secret), "{secret} is in the state file");
+        for name in plans {
+            let contents = unzipped(&self.plan_file(name));
+            assert!(
+                !contents.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} is in the saved plan {name}"
+            );
+            assert!(
+                !self.show(name).to_string().contains(secret),
+                "{secret} is in `terraform show -json` of {name}"
+            );
+        }
+    }
+}
+
+/// Every member of a zip file (a saved plan), uncompressed and concatenated.
+fn unzipped(path: &Path) -> Vec<u8> {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nfor n in z.namelist(): sys.stdout.buffer.write(z.read(n))",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!output.stdout.is_empty(), "{} is empty", path.display());
+    output.stdout
+}
+
+async fn parameter_value(sdk: &SdkConfig, names: &Names) -> String {
+    aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(&names.parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap()
+        .parameter()
+        .and_then(|p| p.value())
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -74,32 +181,57 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
     }
     let zip = fresh_zip();
     let moto = MotoServer::start().await.unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let variables = vec![
-        format!("endpoint={}", moto.endpoint()),
-        format!("momento_api_key={API_KEY_VALUE}"),
-        format!("lambda_zip_path={}", zip.display()),
-    ];
-    terraform(work.path(), &["init", "-input=false", "-no-color"]);
+    let terraform = Terraform::new(moto.endpoint(), &zip);
+    check_provider_pinned(&terraform);
+    let key = format!("momento_api_key={SENTINEL}");
 
     let started = Instant::now();
-    let args = apply_args(work.path(), &variables, false);
-    terraform(
-        work.path(),
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    terraform.plan_and_apply("first", &[&key]);
     let applied = started.elapsed();
 
     let sdk = emulators::sdk_config(moto.endpoint(), "us-east-1").await;
     let names = Names::default();
+    assert_eq!(parameter_value(&sdk, &names).await, SENTINEL, "Terraform wrote the key");
+    terraform.assert_nowhere(SENTINEL, &["first"]);
     check_created(&sdk, moto.endpoint(), &names).await;
 
+    // Someone sets the key out of band; the next apply neither writes the old
+    // key back nor reads the new one into its state or plan.
+    aws_sdk_ssm::Client::new(&sdk)
+        .put_parameter()
+        .name(&names.parameter)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .value(OUT_OF_BAND)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    terraform.plan_and_apply("second", &[&key]);
+    assert_eq!(parameter_value(&sdk, &names).await, OUT_OF_BAND);
+    for secret in [SENTINEL, OUT_OF_BAND] {
+        terraform.assert_nowhere(secret, &["first", "second"]);
+    }
+
+    // Handing the key over to out-of-band management keeps the parameter:
+    // no replacement, no placeholder written over the live key.
+    terraform.plan("switch", &["momento_api_key_managed_out_of_band=true"]);
+    let parameter_change = terraform.show("switch")["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "aws_ssm_parameter")
+        .map(|c| c["change"]["actions"].clone())
+        .expect("the plan covers the parameter");
+    assert_eq!(parameter_change, serde_json::json!(["no-op"]));
+
+    // Rotation: a new key with a new version is written, and still not kept.
+    let rotated = format!("momento_api_key={ROTATED}");
+    terraform.plan_and_apply("rotate", &[&rotated, "momento_api_key_version=2"]);
+    assert_eq!(parameter_value(&sdk, &names).await, ROTATED);
+    terraform.assert_nowhere(ROTATED, &["rotate"]);
+
     let started = Instant::now();
-    let args = apply_args(work.path(), &variables, true);
-    terraform(
-        work.path(),
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    terraform.destroy(&[&rotated, "momento_api_key_version=2"]);
     let destroyed = started.elapsed();
     check_gone(&sdk, moto.endpoint(), &names).await;
     println!(
@@ -108,6 +240,29 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
         destroyed.as_secs_f64(),
         std::fs::metadata(&zip).unwrap().len()
     );
+}
+
+/// `init` installed the provider release the committed lock file names,
+/// within the roots' tested range (5.x from 5.100, never 6.x untested).
+fn check_provider_pinned(terraform: &Terraform) {
+    let version: Value = serde_json::from_str(&terraform.run(&["version", "-json"])).unwrap();
+    let selected = version["provider_selections"]["registry.terraform.io/hashicorp/aws"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no aws provider selected: {version}"))
+        .to_owned();
+    let root = workspace_root();
+    for root_module in ["terraform", "terraform/local"] {
+        let lock = std::fs::read_to_string(root.join(root_module).join(".terraform.lock.hcl"))
+            .unwrap_or_else(|e| panic!("{root_module}/.terraform.lock.hcl is committed: {e}"));
+        assert!(
+            lock.contains(&format!("version     = \"{selected}\"")),
+            "{root_module}'s lock file names {selected}: {lock}"
+        );
+        assert!(lock.contains("~> 5.100"), "{root_module} pins ~> 5.100: {lock}");
+    }
+    let (major, minor) = selected.split_once('.').unwrap();
+    let minor: u32 = minor.split('.').next().unwrap().parse().unwrap();
+    assert!(major == "5" && minor >= 100, "provider {selected}");
 }
 
 async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
@@ -149,13 +304,20 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
     let parameter = aws_sdk_ssm::Client::new(sdk)
         .get_parameter()
         .name(&names.parameter)
-        .with_decryption(true)
         .send()
         .await
         .unwrap();
     let parameter = parameter.parameter().unwrap();
     assert_eq!(parameter.r#type().map(|t| t.as_str()), Some("SecureString"));
-    assert_eq!(parameter.value(), Some(API_KEY_VALUE));
+
+    // The local root seeds the article's locations (production seeds none).
+    let seeded = aws_sdk_dynamodb::Client::new(sdk)
+        .scan()
+        .table_name(&names.table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.count(), 3);
 
     // The function and its mapping.
     let lambda = aws_sdk_lambda::Client::new(sdk);
@@ -213,28 +375,26 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
         ["ReportBatchItemFailures"]
     );
     assert_eq!(mapping.bisect_batch_on_function_error(), Some(true));
-    assert_eq!(mapping.maximum_retry_attempts(), Some(5));
-    assert_eq!(mapping.maximum_record_age_in_seconds(), Some(3600));
-    let queue_arn = aws_sdk_sqs::Client::new(sdk)
-        .get_queue_attributes()
-        .queue_url(queue_url(sdk, names).await.unwrap())
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .unwrap();
+    // Retries bounded by age (6 h), not by count.
+    assert_eq!(mapping.maximum_retry_attempts(), Some(-1));
+    assert_eq!(mapping.maximum_record_age_in_seconds(), Some(21_600));
+    assert_eq!(
+        mapping
+            .metrics_config()
+            .map(|m| m.metrics().iter().map(|x| x.as_str()).collect::<Vec<_>>()),
+        Some(vec!["EventCount"])
+    );
+    let dlq_arn = queue_arn(sdk, &names.dead_letter_queue).await.unwrap();
+    let on_failure_arn = queue_arn(sdk, &names.on_failure_queue).await.unwrap();
     assert_eq!(
         mapping
             .destination_config()
             .and_then(|d| d.on_failure())
             .and_then(|f| f.destination()),
-        Some(queue_arn.as_str())
+        Some(on_failure_arn.as_str()),
+        "pointers go to their own queue, not among the poison letters"
     );
+    let mapping_uuid = mapping.uuid().unwrap().to_owned();
 
     // The role's policy: no wildcard action, every resource its own.
     let role_name = role_arn.rsplit('/').next().unwrap();
@@ -276,25 +436,100 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
         let document: Value = serde_json::from_str(&decoded).unwrap();
         statements.extend(as_list(&document["Statement"]));
     }
-    check_least_privilege(&statements, &stream_arn, &table_arn, &queue_arn);
-
-    // Alarms on iterator age, DLQ depth and errors.
-    let mut alarm_names = alarm_names(endpoint).await;
-    alarm_names.sort();
-    let prefix = &names.function;
-    assert_eq!(
-        alarm_names,
-        [
-            format!("{prefix}-dlq-depth"),
-            format!("{prefix}-errors"),
-            format!("{prefix}-iterator-age")
-        ]
+    check_least_privilege(
+        &statements,
+        &stream_arn,
+        &table_arn,
+        &[&dlq_arn, &on_failure_arn],
     );
+    check_alarms(endpoint, names, &mapping_uuid).await;
 }
 
-/// CloudWatch's DescribeAlarms through its Query API: the Rust SDK speaks
-/// CloudWatch's newer RPC v2 CBOR protocol, which moto does not serve.
-async fn alarm_names(endpoint: &str) -> Vec<String> {
+/// One alarm as DescribeAlarms returns it.
+#[derive(Debug, PartialEq)]
+struct Alarm {
+    name: String,
+    namespace: String,
+    metric: String,
+    statistic: String,
+    dimension: (String, String),
+    threshold: f64,
+    evaluation_periods: u32,
+    treat_missing_data: String,
+}
+
+/// Every alarm on every failure path, with the metric, threshold, periods
+/// and missing-data treatment its description promises.
+async fn check_alarms(endpoint: &str, names: &Names, mapping_uuid: &str) {
+    let mut alarms = alarms(endpoint).await;
+    alarms.sort_by(|a, b| a.name.cmp(&b.name));
+    let function = ("FunctionName".to_owned(), names.function.clone());
+    let queue = |name: &str| ("QueueName".to_owned(), name.to_owned());
+    let expect = |suffix: &str,
+                  namespace: &str,
+                  metric: &str,
+                  statistic: &str,
+                  dimension: (String, String),
+                  evaluation_periods: u32,
+                  threshold: f64,
+                  treat_missing_data: &str| Alarm {
+        name: format!("{}-{suffix}", names.function),
+        namespace: namespace.into(),
+        metric: metric.into(),
+        statistic: statistic.into(),
+        dimension,
+        threshold,
+        evaluation_periods,
+        treat_missing_data: treat_missing_data.into(),
+    };
+    let consumer = "KinesisConsumer";
+    let mut expected = vec![
+        expect("batch-item-failures", consumer, "BatchItemFailures", "Sum", function.clone(), 5, 0.0, "notBreaching"),
+        expect("destination-delivery-failures", "AWS/Lambda", "DestinationDeliveryFailures", "Sum", function.clone(), 1, 0.0, "notBreaching"),
+        expect("dlq-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", queue(&names.dead_letter_queue), 1, 0.0, "notBreaching"),
+        expect("dropped-events", "AWS/Lambda", "DroppedEventCount", "Sum", ("EventSourceMappingUUID".into(), mapping_uuid.into()), 1, 0.0, "notBreaching"),
+        expect("dynamodb-failures", consumer, "DynamoDbFailures", "Sum", function.clone(), 5, 0.0, "notBreaching"),
+        expect("errors", "AWS/Lambda", "Errors", "Sum", function.clone(), 1, 0.0, "notBreaching"),
+        // A stalled or broken mapping publishes nothing: missing data alarms.
+        expect("iterator-age", "AWS/Lambda", "IteratorAge", "Maximum", function.clone(), 5, 60_000.0, "breaching"),
+        expect("momento-cache-missing", consumer, "MomentoCacheMissing", "Sum", function.clone(), 1, 0.0, "notBreaching"),
+        expect("momento-errors", consumer, "MomentoErrors", "Sum", function.clone(), 5, 0.0, "notBreaching"),
+        expect("on-failure-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", queue(&names.on_failure_queue), 1, 0.0, "notBreaching"),
+        expect("throttles", "AWS/Lambda", "Throttles", "Sum", function.clone(), 5, 0.0, "notBreaching"),
+    ];
+    expected.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(alarms, expected);
+}
+
+/// DescribeAlarms through CloudWatch's Query API (the Rust SDK speaks
+/// CloudWatch's newer RPC v2 CBOR protocol, which moto does not serve).
+async fn alarms(endpoint: &str) -> Vec<Alarm> {
+    let body = describe_alarms(endpoint).await;
+    // Each alarm's <member> starts with its <AlarmName>.
+    body.split("<AlarmName>")
+        .skip(1)
+        .map(|alarm| {
+            let tag = |name: &str| -> String {
+                let open = format!("<{name}>");
+                let start = alarm.find(&open).map(|i| i + open.len()).unwrap_or(0);
+                let rest = &alarm[start..];
+                rest[..rest.find('<').unwrap_or(0)].to_owned()
+            };
+            Alarm {
+                name: alarm[..alarm.find('<').unwrap()].to_owned(),
+                namespace: tag("Namespace"),
+                metric: tag("MetricName"),
+                statistic: tag("Statistic"),
+                dimension: (tag("Name"), tag("Value")),
+                threshold: tag("Threshold").parse().unwrap(),
+                evaluation_periods: tag("EvaluationPeriods").parse().unwrap(),
+                treat_missing_data: tag("TreatMissingData"),
+            }
+        })
+        .collect()
+}
+
+async fn describe_alarms(endpoint: &str) -> String {
     let body = reqwest::Client::new()
         .post(endpoint)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -310,13 +545,7 @@ async fn alarm_names(endpoint: &str) -> Vec<String> {
         .await
         .unwrap();
     assert!(body.contains("DescribeAlarmsResponse"), "{body}");
-    body.split("<AlarmName>")
-        .skip(1)
-        .filter_map(|rest| {
-            rest.split_once("</AlarmName>")
-                .map(|(name, _)| name.to_owned())
-        })
-        .collect()
+    body
 }
 
 fn as_list(value: &Value) -> Vec<Value> {
@@ -327,7 +556,7 @@ fn as_list(value: &Value) -> Vec<Value> {
     }
 }
 
-fn check_least_privilege(statements: &[Value], stream: &str, table: &str, queue: &str) {
+fn check_least_privilege(statements: &[Value], stream: &str, table: &str, queues: &[&str]) {
     let mut granted: Vec<(String, String)> = Vec::new();
     for statement in statements {
         let actions: Vec<String> = as_list(&statement["Action"])
@@ -367,7 +596,9 @@ fn check_least_privilege(statements: &[Value], stream: &str, table: &str, queue:
     assert!(has("kinesis:GetShardIterator", stream));
     assert!(has("dynamodb:BatchGetItem", table));
     assert!(has("dynamodb:GetItem", table));
-    assert!(has("sqs:SendMessage", queue));
+    for queue in queues {
+        assert!(has("sqs:SendMessage", queue), "{queue}");
+    }
     assert!(granted.iter().any(|(a, r)| a == "ssm:GetParameter"
         && r.ends_with(":parameter/kinesis-consumer-model-one/momento-api-key")));
     assert!(
@@ -378,14 +609,28 @@ fn check_least_privilege(statements: &[Value], stream: &str, table: &str, queue:
     );
 }
 
-async fn queue_url(sdk: &SdkConfig, names: &Names) -> Option<String> {
+async fn queue_url(sdk: &SdkConfig, name: &str) -> Option<String> {
     aws_sdk_sqs::Client::new(sdk)
         .get_queue_url()
-        .queue_name(&names.dead_letter_queue)
+        .queue_name(name)
         .send()
         .await
         .ok()?
         .queue_url
+}
+
+async fn queue_arn(sdk: &SdkConfig, name: &str) -> Option<String> {
+    use aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    aws_sdk_sqs::Client::new(sdk)
+        .get_queue_attributes()
+        .queue_url(queue_url(sdk, name).await?)
+        .attribute_names(QueueArn)
+        .send()
+        .await
+        .ok()?
+        .attributes()?
+        .get(&QueueArn)
+        .cloned()
 }
 
 async fn check_gone(sdk: &SdkConfig, endpoint: &str, names: &Names) {
@@ -427,11 +672,10 @@ async fn check_gone(sdk: &SdkConfig, endpoint: &str, names: &Names) {
         .await
         .unwrap();
     assert!(mappings.event_source_mappings().is_empty());
-    assert!(queue_url(sdk, names).await.is_none(), "the queue is gone");
-    assert!(
-        alarm_names(endpoint).await.is_empty(),
-        "the alarms are gone"
-    );
+    for queue in [&names.dead_letter_queue, &names.on_failure_queue] {
+        assert!(queue_url(sdk, queue).await.is_none(), "{queue} is gone");
+    }
+    assert!(alarms(endpoint).await.is_empty(), "the alarms are gone");
     let roles = aws_sdk_iam::Client::new(sdk)
         .list_roles()
         .send()

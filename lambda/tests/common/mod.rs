@@ -3,6 +3,8 @@
 //! `aws_lambda_events` types (the shape AWS sends).
 #![allow(dead_code)] // each test binary uses a different part
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -14,6 +16,33 @@ use emulators::{sdk_config, Emulators};
 use model::ModelOne;
 
 pub const SECRET: &str = "local-secret-4f1c9a7e2b";
+
+/// Log lines captured in memory: `tracing_subscriber::fmt().with_writer(logs.clone())`.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
 
 /// The emulators, provisioned; the double requires [`SECRET`].
 pub struct Env(pub Emulators);
