@@ -45,6 +45,14 @@ produce n="1000":
 replay *args:
     cargo run -q -p harness --release -- replay {{args}}
 
+# deliver again what the mapping gave up on (its on-failure queue); `just redrive --deployed` on AWS
+redrive *args:
+    cargo run -q -p harness -- redrive {{args}}
+
+# create the Momento cache (the local double; `just momento-cache --deployed` uses MOMENTO_API_KEY)
+momento-cache *args:
+    cargo run -q -p harness -- momento-cache {{args}}
+
 # up → provision → produce 1,000 → replay → summary
 demo *args:
     cargo run -q -p harness -- demo {{args}}

@@ -36,6 +36,9 @@ trap 'rm -rf "$work"' EXIT
 say "terraform fmt -check -recursive terraform"
 terraform fmt -check -recursive -diff terraform
 
+say "module READMEs' input/output tables match variables.tf and outputs.tf"
+python3 .ci/tf-docs.py --check
+
 dirs=(terraform terraform/local)
 for module in terraform/modules/*/; do
   dirs+=("${module%/}")

@@ -492,7 +492,13 @@ async fn a_killed_replay_resumes_from_its_checkpoint() {
             .unwrap(),
     );
     let running = tokio::spawn(async move { first.run().await });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while seen.lock().len() < 120 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first replay delivered only {} of 120 records in 60 s",
+            seen.lock().len()
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     running.abort();

@@ -346,8 +346,7 @@ impl Article {
                         .await?
                         .item
                         .unwrap_or_default();
-                    let location =
-                        location_from_item(&item).ok_or_else(|| anyhow::anyhow!("no item"))?;
+                    let location = location_from_item(&item).map_err(anyhow::Error::msg)?;
                     self.momento
                         .set(
                             self.cache.as_str(),

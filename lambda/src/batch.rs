@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use chrono::{SecondsFormat, Utc};
+use futures::future::join_all;
 use model::{EnrichedModelOne, ModelOne};
 use serde::Serialize;
 
@@ -93,6 +94,13 @@ impl Consumer {
                         "unknown_location",
                         "read_location is not in the locations table".to_owned(),
                     )),
+                    Some(Answer::Malformed(problem)) => Fate::Poison(DeadLetter::new(
+                        record,
+                        "bad_table_item",
+                        format!(
+                            "the locations table's item for this read_location is malformed ({problem}): a data error in the table, not in the record"
+                        ),
+                    )),
                     Some(Answer::Failed(_)) | None => Fate::Retry,
                 },
             })
@@ -102,31 +110,38 @@ impl Consumer {
         // so from a shard's first retry on, every record is retried: nothing
         // after it is emitted or dead-lettered now (it would be again).
         let mut cutoff = first_retry_per_shard(&records, &fates);
-        let (poison_at, letters): (Vec<usize>, Vec<DeadLetter>) = fates
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i < cutoff[records[*i].shard_id()])
-            .filter_map(|(i, fate)| match fate {
-                Fate::Poison(letter) => Some((i, letter.clone())),
-                _ => None,
-            })
-            .unzip();
-        let sent = if letters.is_empty() {
-            Vec::new()
-        } else {
-            self.dead_letters.send(&letters).await
-        };
+        let mut poison_by_shard: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, fate) in fates.iter().enumerate() {
+            let shard = records[i].shard_id();
+            if !matches!(fate, Fate::Poison(_)) || i >= cutoff[shard] {
+                continue;
+            }
+            match poison_by_shard.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, indices)) => indices.push(i),
+                None => poison_by_shard.push((shard, vec![i])),
+            }
+        }
+        // Each shard's letters in order, shards concurrently; a refused
+        // letter becomes its shard's retry point and nothing after it is sent.
+        let sends = poison_by_shard.iter().map(|(_, indices)| {
+            let letters: Vec<&DeadLetter> = indices
+                .iter()
+                .filter_map(|&i| match &fates[i] {
+                    Fate::Poison(letter) => Some(letter),
+                    _ => None,
+                })
+                .collect();
+            async move { self.dead_letters.send_in_order(&letters).await }
+        });
+        let accepted = join_all(sends).await;
         let mut dead_lettered = 0;
-        for (&i, ok) in poison_at.iter().zip(sent) {
-            if ok {
-                dead_lettered += 1;
-            } else {
+        for ((shard, indices), accepted) in poison_by_shard.iter().zip(accepted) {
+            dead_lettered += accepted;
+            if let Some(&refused) = indices.get(accepted) {
                 // Never dropped: if the DLQ refuses it, Kinesis keeps it.
-                fates[i] = Fate::Retry;
-                let limit = cutoff
-                    .get_mut(records[i].shard_id())
-                    .expect("every shard has a cutoff");
-                *limit = (*limit).min(i);
+                fates[refused] = Fate::Retry;
+                let limit = cutoff.get_mut(shard).expect("every shard has a cutoff");
+                *limit = (*limit).min(refused);
             }
         }
 

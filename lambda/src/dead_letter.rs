@@ -2,24 +2,22 @@
 //! find, understand and replay them.
 
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
 use crate::event::InputRecord;
 
-/// SQS's limit on a message and on a whole SendMessageBatch.
-const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// SQS's limit on a message.
+#[cfg(test)]
+const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Room left for the other fields when a record's data is copied in.
 const MAX_DATA_CHARS: usize = 200 * 1024;
-/// SendMessageBatch's limit on entries.
-const MAX_ENTRIES: usize = 10;
 
 /// One dead-letter message body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
     /// Machine-readable: `bad_base64`, `too_large`, `not_json`, `schema`,
-    /// `invalid_field` or `unknown_location`.
+    /// `invalid_field`, `unknown_location`, or `bad_table_item` (the record is
+    /// fine; the table's item for its location is not a location document).
     pub reason: String,
     /// Human-readable detail (never the record's content).
     pub detail: String,
@@ -37,6 +35,19 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    /// The message body: JSON that SQS accepts whatever the record held.
+    /// SQS refuses U+FFFE and U+FFFF, which JSON may carry escaped; a
+    /// partition key holding one would otherwise be refused on every retry.
+    pub fn body(&self) -> String {
+        let json = serde_json::to_string(self).expect("a DeadLetter always serializes");
+        if json.contains(['\u{fffe}', '\u{ffff}']) {
+            json.replace('\u{fffe}', "\\ufffe")
+                .replace('\u{ffff}', "\\uffff")
+        } else {
+            json
+        }
+    }
+
     pub fn new(record: &InputRecord, reason: &str, detail: String) -> Self {
         let data = &record.kinesis.data;
         let cut = floor_char_boundary(data, MAX_DATA_CHARS);
@@ -80,67 +91,35 @@ impl DeadLetters {
         }
     }
 
-    /// Sends every letter (batches of up to 10, concurrently). Returns, per
-    /// letter, whether SQS accepted it.
-    pub async fn send(&self, letters: &[DeadLetter]) -> Vec<bool> {
-        let bodies: Vec<String> = letters
-            .iter()
-            .map(|l| serde_json::to_string(l).expect("a DeadLetter always serializes"))
-            .collect();
-        let mut batches: Vec<Vec<usize>> = Vec::new();
-        let mut size = 0;
-        for (i, body) in bodies.iter().enumerate() {
-            let full = batches.last().is_none_or(|b| b.len() == MAX_ENTRIES)
-                || size + body.len() > MAX_BATCH_BYTES;
-            if full {
-                batches.push(Vec::new());
-                size = 0;
-            }
-            size += body.len();
-            batches.last_mut().expect("just pushed").push(i);
-        }
-        let calls = batches.iter().map(|batch| self.send_batch(batch, &bodies));
-        let mut sent = vec![false; letters.len()];
-        for accepted in join_all(calls).await {
-            for i in accepted {
-                sent[i] = true;
-            }
-        }
-        sent
-    }
-
-    /// One SendMessageBatch; returns the indexes SQS accepted.
-    async fn send_batch(&self, batch: &[usize], bodies: &[String]) -> Vec<usize> {
-        let entries = batch.iter().map(|&i| {
-            SendMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .message_body(&bodies[i])
-                .build()
-                .expect("id and body are set")
-        });
-        match self
-            .client
-            .send_message_batch()
-            .queue_url(&self.queue_url)
-            .set_entries(Some(entries.collect()))
-            .send()
-            .await
-        {
-            Ok(output) => {
-                for failed in &output.failed {
-                    tracing::warn!(code = %failed.code, message = ?failed.message, "dead-letter entry refused");
-                }
-                output
-                    .successful
-                    .iter()
-                    .filter_map(|ok| ok.id.parse().ok())
-                    .collect()
-            }
-            Err(error) => {
-                tracing::warn!(letters = batch.len(), error = %DisplayErrorContext(error), "dead-letter send failed");
-                Vec::new()
+    /// Sends `letters` one at a time, in order, and stops at the first one
+    /// SQS refuses. Returns how many were accepted: always a prefix, so no
+    /// letter after a refused one is ever in the queue (its record, retried
+    /// from the refusal on, is then dead-lettered exactly once).
+    ///
+    /// One call per letter rather than SendMessageBatch: a batch can accept a
+    /// later entry while refusing an earlier one, and that later record would
+    /// be dead-lettered again on the retry. Poison is rare; each letter costs
+    /// one round trip (the SDK retries transient errors itself).
+    pub async fn send_in_order(&self, letters: &[&DeadLetter]) -> usize {
+        for (sent, letter) in letters.iter().enumerate() {
+            let result = self
+                .client
+                .send_message()
+                .queue_url(&self.queue_url)
+                .message_body(letter.body())
+                .send()
+                .await;
+            if let Err(error) = result {
+                tracing::warn!(
+                    shard_id = %letter.shard_id,
+                    sequence_number = %letter.sequence_number,
+                    error = %DisplayErrorContext(error),
+                    "dead-letter send failed: the record and the rest of its shard are retried"
+                );
+                return sent;
             }
         }
+        letters.len()
     }
 }
 
@@ -155,7 +134,7 @@ mod tests {
         let letter = DeadLetter::new(&record, "too_large", "big".into());
         assert!(letter.data_truncated);
         assert!(letter.data.len() <= MAX_DATA_CHARS);
-        assert!(serde_json::to_string(&letter).unwrap().len() < MAX_BATCH_BYTES);
+        assert!(letter.body().len() < MAX_MESSAGE_BYTES);
 
         record.kinesis.data = "abc".into();
         let letter = DeadLetter::new(&record, "not_json", String::new());
@@ -163,5 +142,16 @@ mod tests {
             (letter.data.as_str(), letter.data_truncated),
             ("abc", false)
         );
+    }
+
+    #[test]
+    fn characters_sqs_refuses_are_escaped() {
+        let mut record = InputRecord::default();
+        record.kinesis.partition_key = "key\u{ffff}with\u{fffe}".into();
+        let letter = DeadLetter::new(&record, "not_json", String::new());
+        let body = letter.body();
+        assert!(!body.contains(['\u{fffe}', '\u{ffff}']), "{body}");
+        let back: DeadLetter = serde_json::from_str(&body).unwrap();
+        assert_eq!(back, letter);
     }
 }

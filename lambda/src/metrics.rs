@@ -30,6 +30,10 @@ pub fn describe() {
         ("DynamoDbHits", "keys found in DynamoDB"),
         ("DynamoDbMisses", "keys DynamoDB does not have"),
         ("DynamoDbFailures", "keys DynamoDB could not answer"),
+        (
+            "DynamoDbMalformed",
+            "items in the table that are not location documents",
+        ),
         ("MomentoSetFailures", "write-backs to Momento that failed"),
         (
             "MomentoCacheMissing",
@@ -70,6 +74,7 @@ pub(crate) fn record(report: &BatchReport) {
     counter!("DynamoDbHits").increment(lookups.dynamodb_found);
     counter!("DynamoDbMisses").increment(lookups.dynamodb_missing);
     counter!("DynamoDbFailures").increment(lookups.dynamodb_failed);
+    counter!("DynamoDbMalformed").increment(lookups.dynamodb_malformed);
     counter!("MomentoSetFailures").increment(lookups.momento_set_failures);
     counter!("MomentoCacheMissing").increment(u64::from(report.momento_cache_missing));
     histogram!("ProcessingTime").record(report.processing_ms);

@@ -167,6 +167,64 @@ async fn unknown_locations_are_cached_negatively_and_dead_lettered() {
     assert_eq!(captured.take_lines().len(), 1);
 }
 
+/// An item that exists but is not a location document is a data error in
+/// the table: the record's letter says so (not "unknown location"), and
+/// nothing is cached, so fixing the item fixes the next record.
+#[tokio::test]
+async fn a_malformed_table_item_is_a_table_error_and_never_cached() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let env = Env::start().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&env.sdk);
+    dynamodb
+        .put_item()
+        .table_name(&env.names.table)
+        .item("location", AttributeValue::S("Boat".into()))
+        .item("description", AttributeValue::N("7".into()))
+        .item("notes", AttributeValue::S("Boat notes".into()))
+        .send()
+        .await
+        .unwrap();
+    let (consumer, captured) = env.consumer(&env.config()).await;
+    let mut events = Events::new();
+    let boat = events.record(0, "Boat");
+    let first = consumer.handle(events.build()).await;
+    assert!(first.response.batch_item_failures.is_empty());
+    assert_eq!(first.report.dead_lettered, 1);
+    assert_eq!(
+        (
+            first.report.lookups.dynamodb_malformed,
+            first.report.lookups.dynamodb_missing
+        ),
+        (1, 0)
+    );
+    let letters = env.dead_letters().await;
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].partition_key, boat);
+    assert_eq!(letters[0].reason, "bad_table_item");
+    assert!(
+        letters[0].detail.contains("description"),
+        "{}",
+        letters[0].detail
+    );
+
+    // Fixed in the table: the very next record is enriched.
+    dynamodb
+        .put_item()
+        .table_name(&env.names.table)
+        .item("location", AttributeValue::S("Boat".into()))
+        .item("description", AttributeValue::S("Boat description".into()))
+        .item("notes", AttributeValue::S("Boat notes".into()))
+        .send()
+        .await
+        .unwrap();
+    let mut events = Events::new();
+    events.record(0, "Boat");
+    let second = consumer.handle(events.build()).await;
+    assert_eq!(second.report.enriched, 1);
+    assert_eq!(second.report.lookups.l1_negative_hits, 0);
+    assert_eq!(captured.take_lines().len(), 1);
+}
+
 #[tokio::test]
 async fn every_kind_of_poison_goes_to_the_dead_letter_queue() {
     let env = Env::start().await;
@@ -254,8 +312,13 @@ enum Outage {
     Erroring,
 }
 
-/// Momento failing: records still enriched from DynamoDB, the breaker opens,
-/// and once Momento is healthy a probe closes it again.
+/// Momento failing: records still enriched from DynamoDB, the breaker opens
+/// and skips Momento; once Momento is healthy again, a probe closes it.
+///
+/// Two consumers, so that no assertion depends on how long a call takes on a
+/// loaded machine: one whose cool-down (60 s) cannot end during the test
+/// checks the open breaker; one with a short cool-down is given at least
+/// that long (a sleep can only overshoot) before it must probe.
 async fn momento_outage(outage: Outage) {
     let env = Env::start().await;
     match outage {
@@ -274,33 +337,38 @@ async fn momento_outage(outage: Outage) {
     config.l1_ttl = Duration::from_millis(1); // every batch asks the remote tiers
     config.momento_timeout = Duration::from_millis(50);
     config.breaker_failures = 3;
+    config.breaker_cooldown = Duration::from_secs(60);
+    let (stays_open, captured) = env.consumer(&config).await;
     config.breaker_cooldown = Duration::from_millis(300);
-    let (consumer, captured) = env.consumer(&config).await;
+    let (recovers, _) = env.consumer(&config).await;
 
+    for consumer in [&stays_open, &recovers] {
+        let mut events = Events::new();
+        article_batch(&mut events);
+        let failing = consumer.handle(events.build()).await;
+        assert!(failing.response.batch_item_failures.is_empty());
+        assert_eq!(
+            failing.report.enriched, 10,
+            "DynamoDB answers while Momento fails"
+        );
+        let lookups = failing.report.lookups;
+        assert_eq!(
+            (lookups.momento_errors, lookups.breaker_opened),
+            (3, 1),
+            "{lookups:?}"
+        );
+        assert_eq!(
+            lookups.momento_sets, 0,
+            "no write-back while the breaker is open"
+        );
+        assert_eq!(consumer.lookup().breaker_state(), BreakerState::Open);
+    }
+    let opened = tokio::time::Instant::now();
+
+    tokio::time::sleep(Duration::from_millis(5)).await; // past the L1 TTL
     let mut events = Events::new();
     article_batch(&mut events);
-    let failing = consumer.handle(events.build()).await;
-    assert!(failing.response.batch_item_failures.is_empty());
-    assert_eq!(
-        failing.report.enriched, 10,
-        "DynamoDB answers while Momento fails"
-    );
-    let lookups = failing.report.lookups;
-    assert_eq!(
-        (lookups.momento_errors, lookups.breaker_opened),
-        (3, 1),
-        "{lookups:?}"
-    );
-    assert_eq!(
-        lookups.momento_sets, 0,
-        "no write-back while the breaker is open"
-    );
-    assert_eq!(consumer.lookup().breaker_state(), BreakerState::Open);
-
-    tokio::time::sleep(Duration::from_millis(5)).await;
-    let mut events = Events::new();
-    article_batch(&mut events);
-    let skipped = consumer.handle(events.build()).await;
+    let skipped = stays_open.handle(events.build()).await;
     assert_eq!(skipped.report.enriched, 10);
     assert_eq!(skipped.report.lookups.momento_skipped, 3);
     assert_eq!(skipped.report.lookups.momento_gets, 0);
@@ -308,19 +376,26 @@ async fn momento_outage(outage: Outage) {
 
     env.double.set_blocked(false);
     env.double.set_injected(Injected::default());
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep_until(opened + Duration::from_millis(350)).await;
     let mut events = Events::new();
     article_batch(&mut events);
-    let probe = consumer.handle(events.build()).await;
+    let probe = recovers.handle(events.build()).await;
     assert_eq!(probe.report.enriched, 10);
     let lookups = probe.report.lookups;
     assert_eq!(
-        (lookups.momento_gets, lookups.momento_errors),
-        (3, 0),
-        "{lookups:?}"
+        (
+            lookups.momento_gets,
+            lookups.momento_errors,
+            lookups.momento_skipped
+        ),
+        (1, 0, 2),
+        "one key probes, the others go to DynamoDB: {lookups:?}"
     );
-    assert_eq!(lookups.momento_sets, 3, "write-back resumes");
-    assert_eq!(consumer.lookup().breaker_state(), BreakerState::Closed);
+    assert_eq!(
+        lookups.momento_sets, 3,
+        "write-back resumes once the probe closed the breaker"
+    );
+    assert_eq!(recovers.lookup().breaker_state(), BreakerState::Closed);
 }
 
 #[tokio::test]
@@ -336,6 +411,52 @@ async fn momento_slower_than_its_deadline_falls_back_to_dynamodb() {
 #[tokio::test]
 async fn momento_erroring_falls_back_to_dynamodb() {
     momento_outage(Outage::Erroring).await;
+}
+
+/// Half-open means one probe: batches arriving together after the cool-down
+/// make one Momento request between them, not one each.
+#[tokio::test]
+async fn concurrent_batches_during_half_open_send_one_probe() {
+    let env = Env::start().await;
+    env.double.set_blocked(true);
+    let mut config = env.config();
+    config.momento_timeout = Duration::from_millis(50);
+    config.breaker_failures = 1;
+    config.breaker_cooldown = Duration::from_millis(200);
+    let (consumer, _captured) = env.consumer(&config).await;
+    let mut events = Events::new();
+    events.record(0, "Car");
+    consumer.handle(events.build()).await;
+    assert_eq!(consumer.lookup().breaker_state(), BreakerState::Open);
+    let opened = tokio::time::Instant::now();
+    env.double.set_blocked(false);
+    tokio::time::sleep_until(opened + Duration::from_millis(250)).await;
+
+    // Distinct keys, so single-flight shares nothing: only the breaker
+    // keeps these batches from each asking Momento.
+    let gets_before = env.double.stats().rpc("Get").calls;
+    let batches: Vec<_> = ["Diner", "House", "Atlantis", "Lemuria", "Mu"]
+        .into_iter()
+        .enumerate()
+        .map(|(shard, location)| {
+            let mut events = Events::new();
+            events.record(shard as u32, location);
+            consumer.handle(events.build())
+        })
+        .collect();
+    let results = futures::future::join_all(batches).await;
+    assert_eq!(
+        env.double.stats().rpc("Get").calls - gets_before,
+        1,
+        "one probe"
+    );
+    let probes: u64 = results.iter().map(|r| r.report.lookups.momento_gets).sum();
+    let skipped: u64 = results
+        .iter()
+        .map(|r| r.report.lookups.momento_skipped)
+        .sum();
+    assert_eq!((probes, skipped), (1, 4));
+    assert_eq!(consumer.lookup().breaker_state(), BreakerState::Closed);
 }
 
 /// A consumer whose DynamoDB endpoint refuses connections.
@@ -401,7 +522,11 @@ async fn dynamodb_unavailable_fails_the_rest_of_each_shard_in_order() {
         [poison_before],
         "poison after the failure waits for the retry"
     );
-    assert_ne!(poison_after, seq(1));
+    assert_eq!(
+        poison_after,
+        seq(4),
+        "the poison record after the failure is retried, not dead-lettered"
+    );
     assert_eq!(result.report.failed, 4);
     assert!(result.report.lookups.dynamodb_failed >= 2);
 }

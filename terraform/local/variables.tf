@@ -21,8 +21,9 @@ variable "lambda_zip_path" {
 }
 
 variable "momento_api_key" {
-  description = "Value written into the Momento API key SecureString (write-only: kept in neither plan nor state); any string works for the emulator, e.g. the cache double's fake key. Never a real key."
+  description = "Value written into the Momento API key SecureString (write-only: kept in neither plan nor state); any string works for the emulator, e.g. the cache double's fake key. Never a real key. Required unless `momento_api_key_managed_out_of_band` is `true`."
   type        = string
+  default     = null
   sensitive   = true
   ephemeral   = true
 }

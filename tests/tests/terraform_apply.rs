@@ -97,7 +97,11 @@ impl Terraform {
     fn plan_and_apply(&self, name: &str, extra: &[&str]) {
         let plan = self.plan_file(name);
         self.plan(name, extra);
-        let mut args = vec!["apply".to_owned(), "-auto-approve".into(), "-no-color".into()];
+        let mut args = vec![
+            "apply".to_owned(),
+            "-auto-approve".into(),
+            "-no-color".into(),
+        ];
         args.push(format!("-state={}", self.state().display()));
         args.extend(self.var_args(extra));
         args.push(plan.display().to_string());
@@ -113,7 +117,12 @@ impl Terraform {
     }
 
     fn destroy(&self, extra: &[&str]) {
-        let mut args = vec!["apply".to_owned(), "-destroy".into(), "-auto-approve".into(), "-no-color".into()];
+        let mut args = vec![
+            "apply".to_owned(),
+            "-destroy".into(),
+            "-auto-approve".into(),
+            "-no-color".into(),
+        ];
         args.push(format!("-state={}", self.state().display()));
         args.extend(self.var_args(extra));
         self.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -133,7 +142,9 @@ impl Terraform {
         for name in plans {
             let contents = unzipped(&self.plan_file(name));
             assert!(
-                !contents.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                !contents
+                    .windows(secret.len())
+                    .any(|w| w == secret.as_bytes()),
                 "{secret} is in the saved plan {name}"
             );
             assert!(
@@ -154,7 +165,11 @@ fn unzipped(path: &Path) -> Vec<u8> {
         .arg(path)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(!output.stdout.is_empty(), "{} is empty", path.display());
     output.stdout
 }
@@ -191,7 +206,11 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
 
     let sdk = emulators::sdk_config(moto.endpoint(), "us-east-1").await;
     let names = Names::default();
-    assert_eq!(parameter_value(&sdk, &names).await, SENTINEL, "Terraform wrote the key");
+    assert_eq!(
+        parameter_value(&sdk, &names).await,
+        SENTINEL,
+        "Terraform wrote the key"
+    );
     terraform.assert_nowhere(SENTINEL, &["first"]);
     check_created(&sdk, moto.endpoint(), &names).await;
 
@@ -258,7 +277,10 @@ fn check_provider_pinned(terraform: &Terraform) {
             lock.contains(&format!("version     = \"{selected}\"")),
             "{root_module}'s lock file names {selected}: {lock}"
         );
-        assert!(lock.contains("~> 5.100"), "{root_module} pins ~> 5.100: {lock}");
+        assert!(
+            lock.contains("~> 5.100"),
+            "{root_module} pins ~> 5.100: {lock}"
+        );
     }
     let (major, minor) = selected.split_once('.').unwrap();
     let minor: u32 = minor.split('.').next().unwrap().parse().unwrap();
@@ -379,9 +401,11 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
     assert_eq!(mapping.maximum_retry_attempts(), Some(-1));
     assert_eq!(mapping.maximum_record_age_in_seconds(), Some(21_600));
     assert_eq!(
-        mapping
-            .metrics_config()
-            .map(|m| m.metrics().iter().map(|x| x.as_str()).collect::<Vec<_>>()),
+        mapping.metrics_config().map(|m| m
+            .metrics()
+            .iter()
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>()),
         Some(vec!["EventCount"])
     );
     let dlq_arn = queue_arn(sdk, &names.dead_letter_queue).await.unwrap();
@@ -484,18 +508,117 @@ async fn check_alarms(endpoint: &str, names: &Names, mapping_uuid: &str) {
     };
     let consumer = "KinesisConsumer";
     let mut expected = vec![
-        expect("batch-item-failures", consumer, "BatchItemFailures", "Sum", function.clone(), 5, 0.0, "notBreaching"),
-        expect("destination-delivery-failures", "AWS/Lambda", "DestinationDeliveryFailures", "Sum", function.clone(), 1, 0.0, "notBreaching"),
-        expect("dlq-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", queue(&names.dead_letter_queue), 1, 0.0, "notBreaching"),
-        expect("dropped-events", "AWS/Lambda", "DroppedEventCount", "Sum", ("EventSourceMappingUUID".into(), mapping_uuid.into()), 1, 0.0, "notBreaching"),
-        expect("dynamodb-failures", consumer, "DynamoDbFailures", "Sum", function.clone(), 5, 0.0, "notBreaching"),
-        expect("errors", "AWS/Lambda", "Errors", "Sum", function.clone(), 1, 0.0, "notBreaching"),
+        expect(
+            "batch-item-failures",
+            consumer,
+            "BatchItemFailures",
+            "Sum",
+            function.clone(),
+            5,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "destination-delivery-failures",
+            "AWS/Lambda",
+            "DestinationDeliveryFailures",
+            "Sum",
+            function.clone(),
+            1,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "dlq-depth",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            queue(&names.dead_letter_queue),
+            1,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "dropped-events",
+            "AWS/Lambda",
+            "DroppedEventCount",
+            "Sum",
+            ("EventSourceMappingUUID".into(), mapping_uuid.into()),
+            1,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "dynamodb-failures",
+            consumer,
+            "DynamoDbFailures",
+            "Sum",
+            function.clone(),
+            5,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "errors",
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            function.clone(),
+            1,
+            0.0,
+            "notBreaching",
+        ),
         // A stalled or broken mapping publishes nothing: missing data alarms.
-        expect("iterator-age", "AWS/Lambda", "IteratorAge", "Maximum", function.clone(), 5, 60_000.0, "breaching"),
-        expect("momento-cache-missing", consumer, "MomentoCacheMissing", "Sum", function.clone(), 1, 0.0, "notBreaching"),
-        expect("momento-errors", consumer, "MomentoErrors", "Sum", function.clone(), 5, 0.0, "notBreaching"),
-        expect("on-failure-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", queue(&names.on_failure_queue), 1, 0.0, "notBreaching"),
-        expect("throttles", "AWS/Lambda", "Throttles", "Sum", function.clone(), 5, 0.0, "notBreaching"),
+        expect(
+            "iterator-age",
+            "AWS/Lambda",
+            "IteratorAge",
+            "Maximum",
+            function.clone(),
+            5,
+            60_000.0,
+            "breaching",
+        ),
+        expect(
+            "momento-cache-missing",
+            consumer,
+            "MomentoCacheMissing",
+            "Sum",
+            function.clone(),
+            1,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "momento-errors",
+            consumer,
+            "MomentoErrors",
+            "Sum",
+            function.clone(),
+            5,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "on-failure-depth",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            queue(&names.on_failure_queue),
+            1,
+            0.0,
+            "notBreaching",
+        ),
+        expect(
+            "throttles",
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            function.clone(),
+            5,
+            0.0,
+            "notBreaching",
+        ),
     ];
     expected.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(alarms, expected);

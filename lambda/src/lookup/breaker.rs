@@ -1,6 +1,8 @@
 //! A circuit breaker for the Momento tier: after `threshold` consecutive
-//! failures, skip Momento for `cooldown`, then let calls through again as a
-//! probe; one success closes it, one failure re-opens it.
+//! failures, skip Momento for `cooldown`; then let exactly one call through
+//! as a probe while every other call keeps skipping. The probe's success
+//! closes the breaker, its failure re-opens it. A probe that never reports
+//! (its lookup was dropped) is replaced by a new one after another `cooldown`.
 
 use std::time::Duration;
 
@@ -15,11 +17,22 @@ pub enum BreakerState {
     HalfOpen,
 }
 
+/// What a caller may do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permit {
+    /// Closed: call Momento.
+    Call,
+    /// Half-open and this caller is the one probe: one Momento request.
+    Probe,
+    /// Open, or another caller is probing: go straight to DynamoDB.
+    Skip,
+}
+
 #[derive(Debug)]
 enum State {
     Closed { failures: u32 },
     Open { until: Instant },
-    HalfOpen,
+    HalfOpen { probe_started: Instant },
 }
 
 #[derive(Debug)]
@@ -38,17 +51,22 @@ impl Breaker {
         }
     }
 
-    /// Whether to call Momento now. An open breaker whose cool-down has
-    /// passed turns half-open and lets the call through as a probe.
-    pub fn allow(&self) -> bool {
+    /// Whether (and how) to call Momento now. The first caller after the
+    /// cool-down becomes the probe; the breaker is half-open until it reports.
+    pub fn allow(&self) -> Permit {
         let mut state = self.state.lock();
+        let now = Instant::now();
         match *state {
-            State::Closed { .. } | State::HalfOpen => true,
-            State::Open { until } if Instant::now() >= until => {
-                *state = State::HalfOpen;
-                true
+            State::Closed { .. } => Permit::Call,
+            State::Open { until } if now >= until => {
+                *state = State::HalfOpen { probe_started: now };
+                Permit::Probe
             }
-            State::Open { .. } => false,
+            State::HalfOpen { probe_started } if now >= probe_started + self.cooldown => {
+                *state = State::HalfOpen { probe_started: now };
+                Permit::Probe
+            }
+            State::Open { .. } | State::HalfOpen { .. } => Permit::Skip,
         }
     }
 
@@ -80,7 +98,7 @@ impl Breaker {
         match *self.state.lock() {
             State::Closed { .. } => BreakerState::Closed,
             State::Open { .. } => BreakerState::Open,
-            State::HalfOpen => BreakerState::HalfOpen,
+            State::HalfOpen { .. } => BreakerState::HalfOpen,
         }
     }
 }
@@ -94,21 +112,40 @@ mod tests {
         let breaker = Breaker::new(3, Duration::from_secs(5));
         assert!(!breaker.record(false));
         assert!(!breaker.record(false));
-        assert!(breaker.allow());
+        assert_eq!(breaker.allow(), Permit::Call);
         assert!(breaker.record(false), "third failure opens it");
         assert_eq!(breaker.state(), BreakerState::Open);
-        assert!(!breaker.allow());
+        assert_eq!(breaker.allow(), Permit::Skip);
 
         tokio::time::advance(Duration::from_secs(5)).await;
-        assert!(breaker.allow(), "cool-down over: probe");
+        assert_eq!(breaker.allow(), Permit::Probe, "cool-down over: probe");
         assert_eq!(breaker.state(), BreakerState::HalfOpen);
         assert!(breaker.record(false), "failed probe re-opens");
-        assert!(!breaker.allow());
+        assert_eq!(breaker.allow(), Permit::Skip);
 
         tokio::time::advance(Duration::from_secs(5)).await;
-        assert!(breaker.allow());
+        assert_eq!(breaker.allow(), Permit::Probe);
         breaker.record(true);
         assert_eq!(breaker.state(), BreakerState::Closed);
+        assert_eq!(breaker.allow(), Permit::Call);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn half_open_lets_exactly_one_probe_through() {
+        let breaker = Breaker::new(1, Duration::from_secs(5));
+        breaker.record(false);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let permits: Vec<Permit> = (0..8).map(|_| breaker.allow()).collect();
+        assert_eq!(permits[0], Permit::Probe);
+        assert!(
+            permits[1..].iter().all(|p| *p == Permit::Skip),
+            "{permits:?}"
+        );
+
+        // A probe that never reports is replaced after another cool-down.
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(breaker.allow(), Permit::Probe);
+        assert_eq!(breaker.allow(), Permit::Skip);
     }
 
     #[test]

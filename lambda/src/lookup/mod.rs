@@ -27,7 +27,7 @@ use serde::Serialize;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-pub use breaker::BreakerState;
+pub use breaker::{BreakerState, Permit};
 pub use table::{location_from_item, Table};
 
 use breaker::Breaker;
@@ -59,6 +59,9 @@ pub enum Answer {
     Found(Arc<LocationRecord>),
     /// The table has no such location: the record is poison.
     Missing,
+    /// The table's item for the key is not a location document: a data
+    /// error in the table (said so in the dead letter), never cached.
+    Malformed(Arc<str>),
     /// No tier could answer (DynamoDB failed): retry the record later.
     Failed(Arc<str>),
 }
@@ -85,6 +88,8 @@ pub struct LookupCounts {
     pub dynamodb_calls: u64,
     pub dynamodb_found: u64,
     pub dynamodb_missing: u64,
+    /// Items that exist but are not location documents.
+    pub dynamodb_malformed: u64,
     pub dynamodb_failed: u64,
     pub momento_sets: u64,
     pub momento_set_failures: u64,
@@ -108,6 +113,7 @@ impl AddAssign for LookupCounts {
         self.dynamodb_calls += o.dynamodb_calls;
         self.dynamodb_found += o.dynamodb_found;
         self.dynamodb_missing += o.dynamodb_missing;
+        self.dynamodb_malformed += o.dynamodb_malformed;
         self.dynamodb_failed += o.dynamodb_failed;
         self.momento_sets += o.momento_sets;
         self.momento_set_failures += o.momento_set_failures;
@@ -225,13 +231,25 @@ impl TieredLookup {
         write_back: &mut WriteBack,
     ) -> HashMap<String, Answer> {
         let mut answers = HashMap::with_capacity(keys.len());
-        let use_momento = self.cache_usable() && self.breaker.allow();
-        let misses = if use_momento {
-            self.momento_gets(keys, counts, &mut answers).await
+        let permit = if self.cache_usable() {
+            self.breaker.allow()
         } else {
-            counts.momento_skipped += keys.len() as u64;
-            keys.to_vec()
+            Permit::Skip
         };
+        // A probe asks Momento for one key; the rest go on to DynamoDB.
+        let asked = match permit {
+            Permit::Call => keys.len(),
+            Permit::Probe => 1,
+            Permit::Skip => 0,
+        };
+        let mut misses = if asked > 0 {
+            self.momento_gets(&keys[..asked], counts, &mut answers)
+                .await
+        } else {
+            Vec::new()
+        };
+        counts.momento_skipped += (keys.len() - asked) as u64;
+        misses.extend_from_slice(&keys[asked..]);
         if misses.is_empty() {
             return answers;
         }
@@ -239,7 +257,9 @@ impl TieredLookup {
         counts.stages += 1;
         let reply = self.table.get_many(&misses).await;
         counts.dynamodb_calls += u64::from(reply.calls);
-        let write_to_momento = use_momento && !self.cache_missing() && self.breaker.allow();
+        // Write back only through a healthy cache (closed breaker).
+        let write_to_momento =
+            asked > 0 && !self.cache_missing() && self.breaker.state() == BreakerState::Closed;
         for (key, document) in reply.answered {
             let answer = match document {
                 Some(document) => {
@@ -258,6 +278,10 @@ impl TieredLookup {
                 }
             };
             answers.insert(key, answer);
+        }
+        for (key, problem) in reply.malformed {
+            counts.dynamodb_malformed += 1;
+            answers.insert(key, Answer::Malformed(problem.into()));
         }
         for (key, reason) in reply.failed {
             counts.dynamodb_failed += 1;

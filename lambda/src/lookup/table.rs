@@ -18,6 +18,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 pub struct TableReply {
     /// Keys the table answered for: the document, or `None` when it has no such item.
     pub answered: HashMap<String, Option<LocationRecord>>,
+    /// Keys whose item exists but is not a location document, with what is
+    /// wrong with it: a data error in the table, not a missing location.
+    pub malformed: HashMap<String, String>,
     /// Keys it could not answer for, with why (transient: retry the records).
     pub failed: HashMap<String, Arc<str>>,
     /// BatchGetItem calls made, retries included.
@@ -52,6 +55,7 @@ impl Table {
         let mut reply = TableReply::default();
         for part in futures::future::join_all(chunks).await {
             reply.answered.extend(part.answered);
+            reply.malformed.extend(part.malformed);
             reply.failed.extend(part.failed);
             reply.calls += part.calls;
         }
@@ -67,11 +71,20 @@ impl Table {
             match self.call(&pending).await {
                 Ok((found, unprocessed)) => {
                     for (key, document) in found {
-                        reply.answered.insert(key, Some(document));
+                        match document {
+                            Ok(document) => {
+                                reply.answered.insert(key, Some(document));
+                            }
+                            Err(problem) => {
+                                reply.malformed.insert(key, problem);
+                            }
+                        }
                     }
                     // Keys neither found nor unprocessed are not in the table.
                     for key in pending.drain(..) {
-                        if !unprocessed.contains(&key) && !reply.answered.contains_key(&key) {
+                        let seen =
+                            reply.answered.contains_key(&key) || reply.malformed.contains_key(&key);
+                        if !unprocessed.contains(&key) && !seen {
                             reply.answered.insert(key, None);
                         }
                     }
@@ -80,7 +93,7 @@ impl Table {
                         return reply;
                     }
                     if attempt < self.attempts {
-                        tokio::time::sleep(backoff).await;
+                        tokio::time::sleep(jittered(backoff)).await;
                         backoff *= 2;
                     }
                 }
@@ -106,11 +119,9 @@ impl Table {
         reply
     }
 
-    /// One BatchGetItem: the documents found and the keys left unprocessed.
-    async fn call(
-        &self,
-        keys: &[String],
-    ) -> Result<(Vec<(String, LocationRecord)>, Vec<String>), String> {
+    /// One BatchGetItem: the items found (each a document or what is wrong
+    /// with it) and the keys left unprocessed.
+    async fn call(&self, keys: &[String]) -> Result<(Found, Vec<String>), String> {
         let request_keys = keys
             .iter()
             .map(|key| HashMap::from([("location".to_owned(), AttributeValue::S(key.clone()))]))
@@ -134,12 +145,14 @@ impl Table {
             .and_then(|mut tables| tables.remove(&self.name))
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|item| match location_from_item(&item) {
-                Some(doc) => Some((doc.location.clone(), doc)),
-                None => {
-                    tracing::warn!(table = %self.name, "item without string location/description/notes ignored");
-                    None
+            .filter_map(|item| {
+                // The key is the hash key the request named, always a string.
+                let key = item.get("location")?.as_s().ok()?.clone();
+                let document = location_from_item(&item);
+                if let Err(problem) = &document {
+                    tracing::error!(table = %self.name, location = %key, %problem, "malformed item in the locations table");
                 }
+                Some((key, document))
             })
             .collect();
         let unprocessed = output
@@ -154,13 +167,31 @@ impl Table {
     }
 }
 
-/// The location document in a table item; `None` unless `location`,
-/// `description` and `notes` are all strings.
-pub fn location_from_item(item: &HashMap<String, AttributeValue>) -> Option<LocationRecord> {
-    let text = |name: &str| item.get(name)?.as_s().ok().cloned();
-    Some(LocationRecord {
+type Found = Vec<(String, Result<LocationRecord, String>)>;
+
+/// The location document in a table item: `location`, `description` and
+/// `notes` must all be strings; otherwise what is wrong (attribute names
+/// only, never values).
+///
+/// # Errors
+/// A description of the first attribute that is missing or not a string.
+pub fn location_from_item(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<LocationRecord, String> {
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        Some(_) => Err(format!("attribute {name} is not a string")),
+        None => Err(format!("attribute {name} is missing")),
+    };
+    Ok(LocationRecord {
         location: text("location")?,
         description: text("description")?,
         notes: text("notes")?,
     })
+}
+
+/// Between half of `backoff` and all of it: retries of concurrent
+/// invocations do not all land on the table at the same instant.
+fn jittered(backoff: Duration) -> Duration {
+    backoff.mul_f64(rand::random_range(0.5..=1.0))
 }
