@@ -31,21 +31,48 @@ fn fresh_zip() -> PathBuf {
     root.join("target/lambda/bootstrap/bootstrap.zip")
 }
 
-/// `terraform -chdir=terraform/local ...` with its data, state and plans in a
-/// temporary directory, and the variables every run passes.
+/// `terraform -chdir=<root> ...` with its data, state and plans in a
+/// temporary directory, and the variables and environment every run passes.
 struct Terraform {
+    root: &'static str,
     work: tempfile::TempDir,
     variables: Vec<String>,
+    env: Vec<(&'static str, String)>,
 }
 
 impl Terraform {
+    /// The emulator root, `terraform/local`, pointed at `endpoint`.
     fn new(endpoint: &str, zip: &Path) -> Self {
-        let terraform = Self {
-            work: tempfile::tempdir().unwrap(),
-            variables: vec![
+        Self::init(
+            "terraform/local",
+            vec![
                 format!("endpoint={endpoint}"),
                 format!("lambda_zip_path={}", zip.display()),
             ],
+            Vec::new(),
+        )
+    }
+
+    /// The production root, `terraform`, exactly as committed; its AWS
+    /// provider reaches `endpoint` through the SDK's standard environment.
+    fn production(endpoint: &str, zip: &Path) -> Self {
+        Self::init(
+            "terraform",
+            vec![format!("lambda_zip_path={}", zip.display())],
+            vec![
+                ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+                ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+                ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ],
+        )
+    }
+
+    fn init(root: &'static str, variables: Vec<String>, env: Vec<(&'static str, String)>) -> Self {
+        let terraform = Self {
+            root,
+            work: tempfile::tempdir().unwrap(),
+            variables,
+            env,
         };
         terraform.run(&["init", "-input=false", "-no-color"]);
         terraform
@@ -64,8 +91,9 @@ impl Terraform {
         let root = workspace_root();
         let mut command = Command::new("terraform");
         command
-            .arg(format!("-chdir={}", root.join("terraform/local").display()))
+            .arg(format!("-chdir={}", root.join(self.root).display()))
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("TF_DATA_DIR", self.work.path().join("data"))
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0");
@@ -259,6 +287,54 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
         destroyed.as_secs_f64(),
         std::fs::metadata(&zip).unwrap().len()
     );
+}
+
+/// The production root as committed, planned against moto: it seeds no
+/// items, protects the table, bounds retries by age, and its plan holds no
+/// key either.
+#[tokio::test]
+async fn the_production_root_plans_no_seed_data_and_keeps_the_key_out() {
+    if Command::new("terraform").arg("version").output().is_err() {
+        eprintln!("terraform is not on PATH: skipping the production plan test");
+        return;
+    }
+    let zip = fresh_zip();
+    let moto = MotoServer::start().await.unwrap();
+    let terraform = Terraform::production(moto.endpoint(), &zip);
+    check_provider_pinned(&terraform);
+    let key = format!("momento_api_key={SENTINEL}");
+    terraform.plan("production", &[&key]);
+    let plan = terraform.show("production");
+    let changes = plan["resource_changes"].as_array().unwrap();
+    let of_type = |kind: &str| -> Vec<&Value> {
+        changes
+            .iter()
+            .filter(|c| c["type"] == kind)
+            .map(|c| &c["change"]["after"])
+            .collect()
+    };
+    assert!(
+        of_type("aws_dynamodb_table_item").is_empty(),
+        "production seeds nothing"
+    );
+    assert_eq!(
+        of_type("aws_dynamodb_table")[0]["deletion_protection_enabled"],
+        true
+    );
+    let mapping = of_type("aws_lambda_event_source_mapping")[0];
+    assert_eq!(
+        (
+            &mapping["maximum_retry_attempts"],
+            &mapping["maximum_record_age_in_seconds"]
+        ),
+        (&serde_json::json!(-1), &serde_json::json!(21600))
+    );
+    assert_eq!(of_type("aws_cloudwatch_metric_alarm").len(), 11);
+    let contents = unzipped(&terraform.plan_file("production"));
+    assert!(!contents
+        .windows(SENTINEL.len())
+        .any(|w| w == SENTINEL.as_bytes()));
+    assert!(!plan.to_string().contains(SENTINEL));
 }
 
 /// `init` installed the provider release the committed lock file names,
