@@ -90,6 +90,18 @@ bench:
     cargo bench -p producer --bench strategies
     cargo bench -p consumer --bench consumer
     cargo bench -p harness --bench pipeline
+    cargo bench -p harness --bench cold_start
+
+# run the consumer, pipeline and cold-start benchmarks, then write docs/bench-report.html from their saved results
+bench-report: bench-consumer bench-pipeline bench-cold-start bench-report-saved
+
+# write docs/bench-report.html from the results the benchmarks saved (target/bench-results/)
+bench-report-saved:
+    cargo run -q -p bench-report -- --out docs/bench-report.html
+
+# init duration, first and warm batches and peak RSS of the built bootstrap under the Lambda Runtime API
+bench-cold-start:
+    cargo bench -p harness --bench cold_start
 
 # end to end through moto: latency at 1,000 records/s, and the 65,000-record run
 bench-pipeline:

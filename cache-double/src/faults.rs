@@ -230,7 +230,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             if !plan.delay.is_zero() {
-                tokio::time::sleep(plan.delay).await;
+                crate::delay::sleep(plan.delay).await;
             }
             let response = match plan.error {
                 Some(status) => status.into_http(),

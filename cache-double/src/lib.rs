@@ -9,6 +9,7 @@
 //! - [`service`]: the RPCs, with Momento's semantics and error codes.
 //! - [`faults`]: the tower layer for auth, latency, error rate, `/block`, and
 //!   momento-local's fault-injection headers.
+//! - [`delay`]: injected latency accurate to the OS timer, not Tokio's 1 ms ticks.
 //! - [`admin`]: `/health`, `/stats`, `/block`, `/unblock`.
 //! - [`server`]: [`serve`] for the binary, [`CacheDouble`] for tests.
 //! - [`floor`]: a do-nothing server that bounds what any double can achieve,
@@ -29,6 +30,7 @@
 //! ```
 
 pub mod admin;
+pub mod delay;
 pub mod faults;
 pub mod floor;
 pub mod server;

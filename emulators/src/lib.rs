@@ -74,3 +74,20 @@ pub(crate) fn spawn_logged(
         })?;
     Ok((child, log))
 }
+
+/// Removes the variables cargo sets for a test or benchmark process from
+/// `command`: a cargo run inside one would otherwise see build scripts'
+/// inputs changed and rebuild what is already built.
+pub fn without_cargo_env(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo = (name == "CARGO" || name.starts_with("CARGO_"))
+            && !matches!(
+                &*name,
+                "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_INCREMENTAL"
+            );
+        if set_by_cargo || name == "LD_LIBRARY_PATH" || name == "OUT_DIR" {
+            command.env_remove(&*name);
+        }
+    }
+}

@@ -23,6 +23,9 @@ pub enum Function {
         url: String,
         client: reqwest::Client,
     },
+    /// A process polling a [`RuntimeApi`](crate::runtime_api::RuntimeApi),
+    /// as Lambda runs a custom runtime.
+    RuntimeApi(Arc<crate::runtime_api::RuntimeApi>),
     /// `lambda:Invoke` (RequestResponse) through the AWS SDK.
     Lambda {
         client: aws_sdk_lambda::Client,
@@ -101,6 +104,7 @@ impl Function {
                 }
                 serde_json::from_str(&body).map_err(|e| format!("response is not JSON: {e}"))
             }
+            Function::RuntimeApi(api) => api.invoke(event).await,
             Function::Handler(handler) => handler(event).await,
         }
     }

@@ -12,6 +12,8 @@
 //! - [`redrive`]: the way back for records the mapping gave up on: reads
 //!   the on-failure queue's pointers and delivers those ranges again
 //!   ([`Redrive`]), against the emulators or a deployment.
+//! - [`runtime_api`]: the Lambda Runtime API, so a built `bootstrap` runs
+//!   as Lambda runs it (the cold-start benchmark).
 //! - [`watch`]: `cargo lambda watch` serving the consumer's `bootstrap`.
 //!
 //! The binary adds the CLI's plumbing: `local` (the emulators as background
@@ -25,6 +27,7 @@ pub mod mapping;
 pub mod records;
 pub mod redrive;
 pub mod replay;
+pub mod runtime_api;
 pub mod watch;
 
 pub use function::Function;

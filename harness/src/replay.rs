@@ -73,6 +73,11 @@ pub struct ReplayConfig {
     pub follow: bool,
     /// Where checkpoints persist; `None` keeps them in memory.
     pub checkpoint_file: Option<PathBuf>,
+    /// `None`: poll a shard again as soon as records come (2–8 ms while they
+    /// flow, backing off to 200 ms when it is quiet), the local default.
+    /// `Some(d)`: at most one GetRecords per shard every `d`, as AWS's
+    /// mapping polls at a base rate of about once per second.
+    pub poll_interval: Option<Duration>,
 }
 
 /// Counts of one run.
@@ -207,6 +212,11 @@ impl Replay {
         summary
     }
 
+    /// Every processed record's write (arrival) → processed latency, in µs.
+    pub fn latency(&self) -> Histogram<u64> {
+        self.stats.lock().latency.clone()
+    }
+
     /// Reads every shard (children after their parents) until drained, or
     /// forever with `follow`.
     ///
@@ -337,11 +347,16 @@ impl Replay {
         let mut window_started: Option<Instant> = None;
         let mut idle = MIN_IDLE;
         let mut last_records = Instant::now();
+        let mut last_poll: Option<tokio::time::Instant> = None;
         loop {
             let Some(current) = iterator.take() else {
                 // Closed (resharded): what is left, then the children take over.
                 return self.deliver(shard, std::mem::take(&mut buffer)).await;
             };
+            if let (Some(interval), Some(last)) = (self.config.poll_interval, last_poll) {
+                tokio::time::sleep_until(last + interval).await;
+            }
+            last_poll = Some(tokio::time::Instant::now());
             let page = match self
                 .kinesis
                 .get_records()
@@ -391,7 +406,7 @@ impl Replay {
             if drained && buffer.is_empty() && !self.config.follow {
                 return Ok(());
             }
-            if drained || window_open {
+            if (drained || window_open) && self.config.poll_interval.is_none() {
                 tokio::time::sleep(idle).await;
                 let cap = if last_records.elapsed() < FLOWING {
                     FLOWING_IDLE

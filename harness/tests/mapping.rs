@@ -85,6 +85,7 @@ impl Stream {
             },
             follow: false,
             checkpoint_file: None,
+            poll_interval: None,
         }
     }
 

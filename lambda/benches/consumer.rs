@@ -14,6 +14,7 @@ use aws_lambda_events::encodings::SecondTimestamp;
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
+use bench_report::{Distribution, Figure, Results};
 use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
 use cache_double::{CacheDouble, Injected};
 use consumer::lookup::location_from_item;
@@ -56,22 +57,59 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let setup = runtime.block_on(start())?;
     println!(
-        "consumer benchmark: batches of {BATCH} records over {} locations, Momento latency {:?} (the double), DynamoDB = moto server\n",
+        "consumer benchmark: batches of {BATCH} records over {} locations, Momento latency {:?} added by the double, DynamoDB = moto server",
         LOCATIONS.len(),
         MOMENTO_LATENCY
     );
-    let one_get = runtime.block_on(one_get_latency(&setup))?;
+    let added = runtime.block_on(added_latency(&setup))?;
     println!(
-        "one Momento get through the double: p50 {:.3} ms, p99 {:.3} ms (the 1.8 ms sleep lands on Tokio's 1 ms timer ticks)\n",
-        one_get.value_at_quantile(0.5) as f64 / 1000.0,
-        one_get.value_at_quantile(0.99) as f64 / 1000.0
+        "the double's added latency, measured: {:+.3} ms at p50 (one sequential Get: p50 {:.3} ms with it, {:.3} ms without; p99 {:.3} / {:.3} ms; target 1.800 ± 0.150)\n",
+        added.with_p50 - added.without_p50,
+        added.with_p50,
+        added.without_p50,
+        added.with_p99,
+        added.without_p99
     );
     let rows = runtime.block_on(side_by_side(&setup))?;
     print_rows(&rows);
     drop(runtime);
 
-    cpu_throughput(&setup_config_only(&setup))?;
-    zip_size();
+    let mut saved = Results::new("consumer", "cargo bench -p consumer --bench consumer");
+    for row in &rows {
+        saved.distributions.push(Distribution::from_micros(
+            &format!("one batch of {BATCH} records: {}", row.state),
+            row.strategy,
+            &row.batch_us,
+        ));
+        saved.figures.push(Figure::new(
+            &format!("{}, {}", row.strategy, row.state),
+            "round trips per record",
+            row.round_trips / BATCH as f64,
+            "",
+        ));
+    }
+    saved.figures.push(Figure::new(
+        "the double",
+        "added latency per Momento call (p50, measured)",
+        added.with_p50 - added.without_p50,
+        "ms",
+    ));
+    let cpu = cpu_throughput(&setup_config_only(&setup))?;
+    saved.figures.push(Figure::new(
+        "CPU, all L1 hits",
+        "records per CPU-second",
+        cpu,
+        "records/s",
+    ));
+    if let Some(bytes) = zip_size() {
+        saved.figures.push(Figure::new(
+            "bootstrap.zip",
+            "size",
+            bytes as f64 / 1e6,
+            "MB",
+        ));
+    }
+    println!("\nsaved {}", saved.save()?.display());
     Ok(())
 }
 
@@ -138,15 +176,43 @@ fn momento_calls(setup: &Setup) -> u64 {
     stats.rpc("Get").calls + stats.rpc("Set").calls
 }
 
-/// What one sequential Momento round trip costs here, for reading the table.
-async fn one_get_latency(setup: &Setup) -> anyhow::Result<Histogram<u64>> {
-    let mut latency = histogram();
-    for _ in 0..200 {
-        let started = Instant::now();
-        setup.momento.get(setup.names.cache.as_str(), "Car").await?;
-        latency.record(started.elapsed().as_micros() as u64)?;
+/// One sequential Get with and without the injected latency, interleaved
+/// in rounds so that both see the same machine: what the double really adds.
+struct AddedLatency {
+    with_p50: f64,
+    without_p50: f64,
+    with_p99: f64,
+    without_p99: f64,
+}
+
+async fn added_latency(setup: &Setup) -> anyhow::Result<AddedLatency> {
+    let (mut with, mut without) = (histogram(), histogram());
+    for round in 0..10 {
+        for (latency, into) in [(MOMENTO_LATENCY, &mut with), (Duration::ZERO, &mut without)] {
+            setup.double.set_injected(Injected {
+                latency,
+                ..Default::default()
+            });
+            for _ in 0..if round == 0 { 150 } else { 100 } {
+                let started = Instant::now();
+                setup.momento.get(setup.names.cache.as_str(), "Car").await?;
+                if round > 0 {
+                    into.record(started.elapsed().as_micros() as u64)?;
+                }
+            }
+        }
     }
-    Ok(latency)
+    setup.double.set_injected(Injected {
+        latency: MOMENTO_LATENCY,
+        ..Default::default()
+    });
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    Ok(AddedLatency {
+        with_p50: ms(&with, 0.5),
+        without_p50: ms(&without, 0.5),
+        with_p99: ms(&with, 0.99),
+        without_p99: ms(&without, 0.99),
+    })
 }
 
 async fn side_by_side(setup: &Setup) -> anyhow::Result<Vec<Row>> {
@@ -371,7 +437,7 @@ fn setup_config_only(setup: &Setup) -> (Config, SdkConfig) {
 
 /// Records per second through `handle` (event JSON parse, base64, decode,
 /// enrich, output line) when every lookup hits L1, on one thread.
-fn cpu_throughput((config, sdk): &(Config, SdkConfig)) -> anyhow::Result<()> {
+fn cpu_throughput((config, sdk): &(Config, SdkConfig)) -> anyhow::Result<f64> {
     const RECORDS: usize = 1_000;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -385,9 +451,9 @@ fn cpu_throughput((config, sdk): &(Config, SdkConfig)) -> anyhow::Result<()> {
         let mut cpu = Duration::ZERO;
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(3) {
-            let before = cpu_time();
+            let before = cpu_time()?;
             let result = consumer.handle(parse(&payload)).await;
-            cpu += cpu_time() - before;
+            cpu += cpu_time()? - before;
             anyhow::ensure!(result.report.lookups.l1_hits == 3, "{:?}", result.report.lookups);
             captured.clear();
             batches += 1;
@@ -399,30 +465,44 @@ fn cpu_throughput((config, sdk): &(Config, SdkConfig)) -> anyhow::Result<()> {
             records / cpu.as_secs_f64(),
             cpu.as_secs_f64() * 1e6 / records
         );
-        Ok(())
+        Ok(records / cpu.as_secs_f64())
     })
 }
 
 /// CPU time this thread has used, from the kernel's scheduler statistics.
-fn cpu_time() -> Duration {
-    let nanos = std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    Duration::from_nanos(nanos)
+///
+/// # Errors
+/// Where the kernel does not provide them (no figure beats a wrong one).
+fn cpu_time() -> anyhow::Result<Duration> {
+    let path = "/proc/thread-self/schedstat";
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {path} for the CPU-time figure: {e}"))?;
+    let nanos: u64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("{path} does not start with a CPU time: {text:?}"))?;
+    Ok(Duration::from_nanos(nanos))
 }
 
-fn zip_size() {
+/// The built zip's size in bytes, printed, if it has been built.
+fn zip_size() -> Option<u64> {
     let zip = emulators::workspace_root().join("target/lambda/bootstrap/bootstrap.zip");
     match std::fs::metadata(&zip) {
-        Ok(meta) => println!(
-            "\nbootstrap.zip: {:.2} MB ({} bytes; target ≤ 8 MB), built {}",
-            meta.len() as f64 / 1e6,
-            meta.len(),
-            zip.display()
-        ),
-        Err(_) => println!(
-            "\nbootstrap.zip not built: run `just build` (cargo lambda build --release --arm64 --output-format zip) to measure its size"
-        ),
+        Ok(meta) => {
+            println!(
+                "\nbootstrap.zip: {:.2} MB ({} bytes; target ≤ 8 MB), built {}",
+                meta.len() as f64 / 1e6,
+                meta.len(),
+                zip.display()
+            );
+            Some(meta.len())
+        }
+        Err(_) => {
+            println!(
+                "\nbootstrap.zip not built: run `just build` (cargo lambda build --release --arm64 --output-format zip) to measure its size"
+            );
+            None
+        }
     }
 }

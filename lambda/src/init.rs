@@ -1,5 +1,7 @@
 //! Cold start: read the Momento key from SSM and build every client once.
 
+use std::time::Instant;
+
 use aws_config::SdkConfig;
 use aws_sdk_ssm::error::DisplayErrorContext;
 use aws_sdk_ssm::types::ParameterType;
@@ -77,7 +79,9 @@ pub async fn read_api_key(ssm: &aws_sdk_ssm::Client, parameter: &str) -> Result<
 /// # Errors
 /// [`InitError`] if the key cannot be read or the Momento client cannot be built.
 pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Consumer, InitError> {
+    let started = Instant::now();
     let api_key = read_api_key(&aws_sdk_ssm::Client::new(sdk), &config.api_key_parameter).await?;
+    let ssm = started.elapsed();
     let mut momento = ClientSettings::new(config.momento_endpoint.as_deref(), api_key);
     momento.default_ttl = config.cache_ttl;
     momento.deadline = config.momento_timeout;
@@ -95,6 +99,15 @@ pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Co
     let dead_letters =
         DeadLetters::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letter_queue_url);
     let lookup = TieredLookup::new(config, momento, table);
+    let checking = Instant::now();
     lookup.check_cache().await;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    // Where a cold start's time goes (the benchmark reads this line too).
+    tracing::info!(
+        ssm_ms = ms(ssm),
+        cache_check_ms = ms(checking.elapsed()),
+        total_ms = ms(started.elapsed()),
+        "consumer initialised"
+    );
     Ok(Consumer::new(lookup, dead_letters, output))
 }

@@ -7,7 +7,10 @@
 //! (env: BENCH_CONCURRENCY=1,8 BENCH_BATCHED_RECORDS=20000 BENCH_SINGLE_RECORDS=1000 BENCH_DRY_RECORDS=1000000)
 //!
 //! moto is a Python server: more concurrent calls make it slower, not faster,
-//! so each concurrency level is printed as its own side-by-side pair.
+//! and a stream slows as it fills, so each concurrency level runs two rounds
+//! on fresh servers, batched first in one and single first in the other.
+//! Both strategies keep every task busy (the single strategy hands out one
+//! record at a time).
 
 use std::time::Instant;
 
@@ -40,6 +43,48 @@ fn report(name: &str, s: &Summary) {
     );
 }
 
+/// One round on a fresh moto server: both strategies, in the given order.
+async fn round(
+    concurrency: &str,
+    batched_records: &str,
+    single_records: &str,
+    single_first: bool,
+) -> (Summary, Summary) {
+    let moto = MotoServer::start().await.expect("moto starts");
+    let client = aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
+    client
+        .create_stream()
+        .stream_name("bench")
+        .shard_count(4)
+        .send()
+        .await
+        .expect("stream");
+    let run = |records: &str, strategy: &str| {
+        let args: Vec<String> = [
+            "--stream",
+            "bench",
+            "-c",
+            concurrency,
+            "-n",
+            records,
+            "--strategy",
+            strategy,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (options, client) = (options(&args), client.clone());
+        async move { producer::run(&options, client).await.expect("run succeeds") }
+    };
+    if single_first {
+        let single = run(single_records, "single").await;
+        (run(batched_records, "batched").await, single)
+    } else {
+        let batched = run(batched_records, "batched").await;
+        (batched, run(single_records, "single").await)
+    }
+}
+
 fn main() {
     let levels: Vec<String> = std::env::var("BENCH_CONCURRENCY")
         .unwrap_or_else(|_| "1,8".into())
@@ -53,46 +98,38 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut failed = 0;
     for concurrency in &levels {
-        let (batched, single) = runtime.block_on(async {
-            let moto = MotoServer::start().await.expect("moto starts");
-            let client =
-                aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
-            client
-                .create_stream()
-                .stream_name("bench")
-                .shard_count(4)
-                .send()
-                .await
-                .expect("stream");
-            let run = |records: &str, strategy: &str| {
-                let args: Vec<String> = [
-                    "--stream",
-                    "bench",
-                    "-c",
-                    concurrency,
-                    "-n",
-                    records,
-                    "--strategy",
-                    strategy,
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-                let (options, client) = (options(&args), client.clone());
-                async move { producer::run(&options, client).await.expect("run succeeds") }
+        println!("producer strategies, concurrency {concurrency} (every task busy in both strategies), two rounds on fresh moto servers, order alternated:");
+        let (mut batched_rate, mut single_rate) = (Vec::new(), Vec::new());
+        for single_first in [false, true] {
+            let (batched, single) = runtime.block_on(round(
+                concurrency,
+                &batched_records,
+                &single_records,
+                single_first,
+            ));
+            let order = if single_first {
+                "single first"
+            } else {
+                "batched first"
             };
-            let batched = run(&batched_records, "batched").await;
-            let single = run(&single_records, "single").await;
-            (batched, single)
-        });
-        println!("producer strategies against one fresh moto server, concurrency {concurrency}:");
-        report("batched", &batched);
-        report("single", &single);
+            println!("  round {order}:");
+            report("batched", &batched);
+            report("single", &single);
+            println!(
+                "    batched/single throughput: {:.1}x",
+                batched.records_per_second / single.records_per_second
+            );
+            batched_rate.push(batched.records_per_second);
+            single_rate.push(single.records_per_second);
+            failed += batched.failed + single.failed;
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         println!(
-            "batched/single throughput: {:.1}x (target >= 20x)",
-            batched.records_per_second / single.records_per_second
+            "  mean of the two rounds: batched {:.0} vs single {:.0} records/s, {:.1}x (target >= 20x)\n",
+            mean(&batched_rate),
+            mean(&single_rate),
+            mean(&batched_rate) / mean(&single_rate)
         );
-        failed += batched.failed + single.failed;
     }
 
     let dry = options(&["--dry-run".into(), "-n".into(), dry_records.to_string()]);

@@ -269,7 +269,13 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
             next: Mutex::new(Instant::now()),
         })
     });
-    let batch = u64::from(options.batch_size);
+    // What a task takes at a time: a PutRecords' worth, or, for the
+    // single strategy, one record (so every task has work, as the article's
+    // threads each put one record after another).
+    let batch = match options.strategy {
+        Strategy::Batched => u64::from(options.batch_size),
+        Strategy::Single => 1,
+    };
     let started = Instant::now();
     let bar = progress(options, total);
     let deadline = options.duration.map(|d| started + d);

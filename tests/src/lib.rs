@@ -178,6 +178,7 @@ impl Pipeline {
             },
             follow,
             checkpoint_file: None,
+            poll_interval: None,
         }
     }
 
@@ -568,29 +569,12 @@ pub fn double_binary() -> PathBuf {
             "cache-double",
         ])
         .current_dir(emulators::workspace_root());
-    without_cargo_test_env(&mut cargo);
+    emulators::without_cargo_env(&mut cargo);
     assert!(
         cargo.status().unwrap().success(),
         "building cache-double failed"
     );
     Double::built_binary().expect("cache-double beside the test binary after building it")
-}
-
-/// Removes the variables cargo sets for a test process from `command`:
-/// a cargo run inside a test would otherwise see build scripts' inputs
-/// changed and rebuild what is already built.
-pub fn without_cargo_test_env(command: &mut Command) {
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_by_cargo = (name == "CARGO" || name.starts_with("CARGO_"))
-            && !matches!(
-                &*name,
-                "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_INCREMENTAL"
-            );
-        if set_by_cargo || name == "LD_LIBRARY_PATH" || name == "OUT_DIR" {
-            command.env_remove(&*name);
-        }
-    }
 }
 
 /// The consumer's `bootstrap` binary served by `cargo lambda watch` on a free
@@ -614,7 +598,7 @@ impl LambdaWatch {
         let stdout = logs.join(format!("e2e-lambda-watch-{port}.out"));
         let stderr = logs.join(format!("e2e-lambda-watch-{port}.err"));
         let mut command = harness::watch::command(variables, port).unwrap();
-        without_cargo_test_env(&mut command);
+        emulators::without_cargo_env(&mut command);
         command
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())

@@ -25,7 +25,7 @@ fn fresh_zip() -> PathBuf {
     let root = workspace_root();
     let mut command = Command::new("bash");
     command.arg(root.join(".ci/build-lambda.sh")).arg("--arm64");
-    e2e::without_cargo_test_env(&mut command);
+    emulators::without_cargo_env(&mut command);
     let status = command.status().unwrap();
     assert!(status.success(), "the zip build failed");
     root.join("target/lambda/bootstrap/bootstrap.zip")

@@ -59,12 +59,18 @@ impl DemoArgs {
             },
             follow: false,
             checkpoint_file: Some(plumbing::default_checkpoint_file(&names.stream)),
+            poll_interval: None,
         };
         let replay =
             Arc::new(Replay::new(&sdk, config, Function::InProcess(consumer.clone())).await?);
         let summary = replay.run().await?;
         println!();
         crate::replay::print_summary(&summary, Some(&consumer.lookup().totals()));
+        println!(
+            "(the records were produced first and replayed after, so arrival→processed is mostly \
+             how long they waited in the stream; `cargo bench -p harness --bench pipeline` \
+             measures write→processed with the producer and the mapping running together)"
+        );
         if self.down {
             for what in local::down()? {
                 println!("stopped {what}");
