@@ -36,10 +36,10 @@ provision:
 watch:
     cargo run -q -p harness -- watch
 
-# write records to the local stream (one task: moto's shards lose records under concurrent writes)
+# write records to the local stream, on whichever emulator `local-up` started (one task: moto's shards lose records under concurrent writes)
 produce n="1000":
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-    cargo run -q -p producer --release -- --endpoint-url http://127.0.0.1:5000 --stream model-one-stream -n {{n}} -c 1
+    cargo run -q -p producer --release -- --endpoint-url "$(cargo run -q -p harness -- status --aws-endpoint)" --stream model-one-stream -n {{n}} -c 1
 
 # the local event-source mapping into the consumer (e.g. `just replay --follow`, `just replay --target invoke`)
 replay *args:
@@ -69,10 +69,10 @@ deploy: build
     terraform -chdir=terraform init
     terraform -chdir=terraform apply
 
-# apply the same stack to the local moto server (`just local-up` first)
+# apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`)
 deploy-local: build
     terraform -chdir=terraform/local init
-    terraform -chdir=terraform/local apply -var endpoint=http://127.0.0.1:5000 -var momento_api_key=local
+    terraform -chdir=terraform/local apply -var endpoint="$(cargo run -q -p harness -- status --aws-endpoint)" -var momento_api_key=local
 
 # --- checks ---
 

@@ -53,6 +53,11 @@ output "log_group_name" {
   value       = module.stack.log_group_name
 }
 
+output "stream_consumer_arn" {
+  description = "ARN of the enhanced fan-out consumer, or `null` without enhanced fan-out."
+  value       = module.stack.stream_consumer_arn
+}
+
 output "event_source_mapping_uuid" {
   description = "UUID of the Kinesis event-source mapping."
   value       = module.stack.event_source_mapping_uuid

@@ -1,7 +1,7 @@
 # Renders the consumer's execution-role policy on an emulator, so that
 # .ci/terraform-check.sh can lint the exact JSON Terraform sends to IAM with
 # parliament. Two instances: the defaults, and every optional statement
-# switched on (customer managed keys, X-Ray). Only the role policy and what it
+# switched on (customer managed keys, X-Ray, enhanced fan-out). Only the role policy and what it
 # depends on are applied (-target); nothing here is deployed anywhere real.
 
 terraform {
@@ -32,6 +32,7 @@ provider "aws" {
   endpoints {
     cloudwatchlogs = var.endpoint
     iam            = var.endpoint
+    kinesis        = var.endpoint
     sqs            = var.endpoint
     sts            = var.endpoint
   }
@@ -57,13 +58,22 @@ module "defaults" {
   on_failure_queue_name  = "policy-defaults-on-failure"
 }
 
+# The fan-out consumer needs a stream to register with.
+resource "aws_kinesis_stream" "fan_out" {
+  #checkov:skip=CKV_AWS_43:Rendering only, on an emulator.
+  #checkov:skip=CKV_AWS_185:Rendering only, on an emulator.
+  name        = "policy-render"
+  shard_count = 1
+}
+
 module "everything" {
   source = "../../terraform/modules/consumer"
 
   function_name          = "policy-everything"
   lambda_zip_path        = "unused.zip"
   tracing_mode           = "Active"
-  stream_arn             = format(local.arn, "kinesis", "stream/model-one-stream")
+  enhanced_fan_out       = true
+  stream_arn             = aws_kinesis_stream.fan_out.arn
   stream_kms_key_arn     = format(local.arn, "kms", "key/11111111-1111-1111-1111-111111111111")
   table_name             = "Locations"
   table_arn              = format(local.arn, "dynamodb", "table/Locations")

@@ -83,6 +83,7 @@ impl Pipeline {
             follow,
             checkpoint_file: None,
             poll_interval,
+            function_timeout: None,
         })
     }
 

@@ -1,7 +1,9 @@
 //! Per-shard checkpoints (the last sequence number fully processed), kept in
-//! a JSON file so a restarted replay resumes where the last one stopped.
+//! a JSON file so a restarted replay resumes where the last one stopped, and
+//! the shards read to their end (closed by a reshard), which are never read
+//! again. A closed shard's sequence number is kept until its children start.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,9 @@ struct File {
     /// The stream's ARN and creation time.
     stream: String,
     shards: BTreeMap<String, String>,
+    /// Shards read to their end.
+    #[serde(default)]
+    closed: BTreeSet<String>,
 }
 
 /// Checkpoints of one stream; `path: None` keeps them in memory only.
@@ -61,6 +66,29 @@ impl Checkpoints {
         self.file
             .shards
             .insert(shard_id.to_owned(), sequence_number.to_owned());
+        self.write()
+    }
+
+    /// Records that `shard_id` was read to its end.
+    pub fn close(&mut self, shard_id: &str) -> std::io::Result<()> {
+        self.file.closed.insert(shard_id.to_owned());
+        self.write()
+    }
+
+    /// Shards read to their end.
+    pub fn closed(&self) -> impl Iterator<Item = &str> {
+        self.file.closed.iter().map(String::as_str)
+    }
+
+    /// Drops a closed shard's sequence number once its children have started.
+    pub fn forget(&mut self, shard_id: &str) -> std::io::Result<()> {
+        if self.file.shards.remove(shard_id).is_some() {
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    fn write(&self) -> std::io::Result<()> {
         let Some(path) = &self.path else {
             return Ok(());
         };
@@ -92,6 +120,27 @@ mod tests {
             Checkpoints::load(&path, "arn:b").unwrap().get("shard-0"),
             None
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn closed_shards_survive_a_reload_and_forget_their_position() {
+        let dir = std::env::temp_dir().join(format!("checkpoints-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("stream.json");
+        let mut checkpoints = Checkpoints::load(&path, "arn:a").unwrap();
+        checkpoints.set("parent", "9").unwrap();
+        checkpoints.close("parent").unwrap();
+        let mut reloaded = Checkpoints::load(&path, "arn:a").unwrap();
+        assert_eq!(reloaded.closed().collect::<Vec<_>>(), ["parent"]);
+        assert_eq!(
+            reloaded.get("parent"),
+            Some("9"),
+            "kept until the children start"
+        );
+        reloaded.forget("parent").unwrap();
+        let reloaded = Checkpoints::load(&path, "arn:a").unwrap();
+        assert_eq!(reloaded.get("parent"), None);
+        assert_eq!(reloaded.closed().count(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

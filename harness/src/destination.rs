@@ -1,6 +1,11 @@
-//! The on-failure destination: what Lambda sends to SQS when it gives up on
-//! a Kinesis batch (a pointer to the records, not the records themselves).
+//! The on-failure destination: where the mapping records a batch it gives
+//! up on. AWS sends an invocation record (a pointer to the records, not the
+//! records) to an SQS queue or an SNS topic, or writes it, with the whole
+//! event as an escaped JSON `payload`, to an S3 object under
+//! `aws/lambda/<mapping UUID>/<shard id>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>`.
 
+use aws_config::SdkConfig;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::records::{rfc3339, StreamRecord};
@@ -21,7 +26,157 @@ impl Condition {
     }
 }
 
-/// The invocation record AWS documents for a Kinesis on-failure destination.
+/// Where invocation records go, from the destination's ARN (or, for SQS,
+/// its URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A queue URL.
+    Sqs(String),
+    /// A topic ARN.
+    Sns(String),
+    /// A bucket name.
+    S3(String),
+}
+
+impl Destination {
+    /// Reads `arn:aws:sqs:…`, an SQS queue URL, `arn:aws:sns:…` or
+    /// `arn:aws:s3:::<bucket>`.
+    ///
+    /// # Errors
+    /// For anything else.
+    pub fn parse(destination: &str) -> Result<Self, String> {
+        if destination.starts_with("http://") || destination.starts_with("https://") {
+            return Ok(Self::Sqs(destination.to_owned()));
+        }
+        let parts: Vec<&str> = destination.splitn(6, ':').collect();
+        match parts.as_slice() {
+            ["arn", _, "sqs", _, _, name] if !name.is_empty() => {
+                Ok(Self::Sqs(destination.to_owned()))
+            }
+            ["arn", _, "sns", _, _, name] if !name.is_empty() => {
+                Ok(Self::Sns(destination.to_owned()))
+            }
+            ["arn", _, "s3", "", "", bucket] if !bucket.is_empty() => {
+                Ok(Self::S3((*bucket).to_owned()))
+            }
+            _ => Err(format!(
+                "{destination:?} is not an on-failure destination: an SQS queue (ARN or URL), an SNS topic ARN or an S3 bucket ARN (arn:aws:s3:::<bucket>)"
+            )),
+        }
+    }
+}
+
+/// Sends invocation records to a [`Destination`].
+#[derive(Clone)]
+pub struct Sender {
+    sqs: aws_sdk_sqs::Client,
+    sns: aws_sdk_sns::Client,
+    s3: aws_sdk_s3::Client,
+}
+
+impl Sender {
+    pub fn new(sdk: &SdkConfig) -> Self {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(sdk)
+                // Emulators serve buckets by path, not by virtual host.
+                .force_path_style(true)
+                .build(),
+        );
+        Self {
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            s3,
+        }
+    }
+
+    /// Delivers `record` (an [`invocation_record`]); for S3, with `event` as
+    /// its escaped JSON `payload`, under the key AWS uses.
+    ///
+    /// # Errors
+    /// The service's error, as text.
+    pub async fn send(
+        &self,
+        destination: &Destination,
+        mapping_uuid: &str,
+        record: &Value,
+        event: &Value,
+    ) -> Result<(), String> {
+        match destination {
+            Destination::Sqs(queue) => {
+                let url = if queue.starts_with("arn:") {
+                    self.queue_url(queue).await?
+                } else {
+                    queue.clone()
+                };
+                self.sqs
+                    .send_message()
+                    .queue_url(url)
+                    .message_body(record.to_string())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
+            }
+            Destination::Sns(topic) => self
+                .sns
+                .publish()
+                .topic_arn(topic)
+                .message(record.to_string())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_sdk_sns::error::DisplayErrorContext(e).to_string()),
+            Destination::S3(bucket) => {
+                let mut object = record.clone();
+                object["payload"] = event.to_string().into();
+                let shard = record["KinesisBatchInfo"]["shardId"]
+                    .as_str()
+                    .unwrap_or_default();
+                let at = record["timestamp"]
+                    .as_str()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+                self.s3
+                    .put_object()
+                    .bucket(bucket)
+                    .key(s3_key(mapping_uuid, shard, at))
+                    .content_type("application/json")
+                    .body(object.to_string().into_bytes().into())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())
+            }
+        }
+    }
+
+    async fn queue_url(&self, arn: &str) -> Result<String, String> {
+        let name = arn.rsplit(':').next().unwrap_or_default();
+        let account = arn.split(':').nth(4).unwrap_or_default();
+        self.sqs
+            .get_queue_url()
+            .queue_name(name)
+            .queue_owner_aws_account_id(account)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?
+            .queue_url
+            .ok_or_else(|| format!("no URL for {arn}"))
+    }
+}
+
+/// `aws/lambda/<mapping UUID>/<shard id>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>`.
+pub fn s3_key(mapping_uuid: &str, shard_id: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "aws/lambda/{mapping_uuid}/{shard_id}/{}-{}",
+        at.format("%Y/%m/%d/%Y-%m-%dT%H.%M.%S"),
+        uuid::Uuid::new_v4()
+    )
+}
+
+/// The invocation record AWS documents for a Kinesis on-failure
+/// destination. Records given up for their age were not invoked last, so
+/// that record has no `responseContext` (as AWS sends it).
 pub fn invocation_record(
     function_arn: &str,
     stream_arn: &str,
@@ -32,18 +187,13 @@ pub fn invocation_record(
 ) -> Value {
     let first = records.first().expect("a failed batch has records");
     let last = records.last().expect("a failed batch has records");
-    let mut response = json!({ "statusCode": 200, "executedVersion": "$LATEST" });
-    if let Some(error) = function_error {
-        response["functionError"] = error.into();
-    }
-    json!({
+    let mut record = json!({
         "requestContext": {
             "requestId": uuid::Uuid::new_v4().to_string(),
             "functionArn": function_arn,
             "condition": condition.as_str(),
             "approximateInvokeCount": invoke_count,
         },
-        "responseContext": response,
         "version": "1.0",
         "timestamp": rfc3339(crate::records::now_seconds()),
         "KinesisBatchInfo": {
@@ -55,5 +205,94 @@ pub fn invocation_record(
             "batchSize": records.len(),
             "streamArn": stream_arn,
         },
-    })
+    });
+    if condition == Condition::RetryAttemptsExhausted {
+        record["responseContext"] = json!({
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": function_error,
+        });
+    }
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_parse_by_service() {
+        assert_eq!(
+            Destination::parse("arn:aws:sqs:us-east-1:123456789012:q"),
+            Ok(Destination::Sqs(
+                "arn:aws:sqs:us-east-1:123456789012:q".into()
+            ))
+        );
+        assert_eq!(
+            Destination::parse("http://127.0.0.1:5000/123456789012/q"),
+            Ok(Destination::Sqs(
+                "http://127.0.0.1:5000/123456789012/q".into()
+            ))
+        );
+        assert_eq!(
+            Destination::parse("arn:aws:sns:us-east-1:123456789012:t"),
+            Ok(Destination::Sns(
+                "arn:aws:sns:us-east-1:123456789012:t".into()
+            ))
+        );
+        assert_eq!(
+            Destination::parse("arn:aws:s3:::failures"),
+            Ok(Destination::S3("failures".into()))
+        );
+        assert!(Destination::parse("arn:aws:dynamodb:us-east-1:1:table/t").is_err());
+        assert!(Destination::parse("queue").is_err());
+    }
+
+    #[test]
+    fn the_s3_key_follows_aws_pattern() {
+        let at = DateTime::parse_from_rfc3339("2026-11-27T09:05:07Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let key = s3_key("uuid-1", "shardId-000000000003", at);
+        assert!(
+            key.starts_with(
+                "aws/lambda/uuid-1/shardId-000000000003/2026/11/27/2026-11-27T09.05.07-"
+            ),
+            "{key}"
+        );
+        let suffix = key.rsplit_once("09.05.07-").unwrap().1;
+        assert!(uuid::Uuid::parse_str(suffix).is_ok(), "{key}");
+    }
+
+    #[test]
+    fn record_age_failures_have_no_response_context() {
+        let records = [StreamRecord {
+            shard_id: "s".into(),
+            sequence_number: "7".into(),
+            partition_key: "k".into(),
+            data: Vec::new(),
+            arrival: 0.0,
+        }];
+        let aged = invocation_record("f", "s", Condition::RecordAgeExceeded, 1, None, &records);
+        assert!(aged.get("responseContext").is_none());
+        let exhausted = invocation_record(
+            "f",
+            "s",
+            Condition::RetryAttemptsExhausted,
+            3,
+            Some("Unhandled"),
+            &records,
+        );
+        assert_eq!(exhausted["responseContext"]["functionError"], "Unhandled");
+        let partial = invocation_record(
+            "f",
+            "s",
+            Condition::RetryAttemptsExhausted,
+            3,
+            None,
+            &records,
+        );
+        assert!(partial["responseContext"]["functionError"].is_null());
+        assert_eq!(partial["KinesisBatchInfo"]["batchSize"], 1);
+    }
 }

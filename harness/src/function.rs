@@ -10,8 +10,22 @@ use consumer::{Consumer, KinesisInput};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-/// An async function from event to response; `Err` is a function error.
-pub type Handler = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
+/// An async function from event to response.
+pub type Handler =
+    Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, InvokeError>> + Send + Sync>;
+
+/// Why an invocation did not return a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// The function ran and failed: an error, a crash, a timeout, a
+    /// response that does not parse. Counts against MaximumRetryAttempts.
+    #[error("{0}")]
+    Function(String),
+    /// The batch never reached the function: throttled, unreachable.
+    /// Retried until the records are too old, never counted as a retry.
+    #[error("{0}")]
+    Service(String),
+}
 
 #[derive(Clone)]
 pub enum Function {
@@ -42,23 +56,39 @@ impl Function {
         }
     }
 
+    /// A function whose `Err` is a function error.
     pub fn handler<F, Fut>(f: F) -> Self
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<Value, String>> + Send + 'static,
     {
+        let f = Arc::new(f);
+        Function::Handler(Arc::new(move |event| {
+            let f = f.clone();
+            Box::pin(async move { f(event).await.map_err(InvokeError::Function) })
+        }))
+    }
+
+    /// A function that can also fail before it runs (a throttle, say).
+    pub fn service<F, Fut>(f: F) -> Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Value, InvokeError>> + Send + 'static,
+    {
         Function::Handler(Arc::new(move |event| Box::pin(f(event))))
     }
 
     /// Invokes the function once. `Err` means the invocation failed as a
-    /// whole (an error, a timeout, an unreadable response).
-    pub async fn invoke(&self, event: Value) -> Result<Value, String> {
+    /// whole: [`InvokeError::Function`] if it ran, [`InvokeError::Service`]
+    /// if it never got the batch.
+    pub async fn invoke(&self, event: Value) -> Result<Value, InvokeError> {
+        use InvokeError::{Function as Failed, Service};
         match self {
             Function::InProcess(consumer) => {
                 let input: KinesisInput = serde_json::from_value(event)
-                    .map_err(|e| format!("event does not parse: {e}"))?;
+                    .map_err(|e| Failed(format!("event does not parse: {e}")))?;
                 let result = consumer.handle(input).await;
-                serde_json::to_value(result.response).map_err(|e| e.to_string())
+                serde_json::to_value(result.response).map_err(|e| Failed(e.to_string()))
             }
             Function::Invoke { url, client } => {
                 let response = client
@@ -66,18 +96,22 @@ impl Function {
                     .json(&event)
                     .send()
                     .await
-                    .map_err(|e| format!("invoke {url}: {e}"))?;
-                let failed = response.headers().contains_key("x-amz-function-error")
-                    || !response.status().is_success();
+                    .map_err(|e| Service(format!("invoke {url}: {e}")))?;
                 let status = response.status();
-                let body = response.text().await.map_err(|e| e.to_string())?;
+                if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                    return Err(Service(format!("invoke {url}: throttled ({status})")));
+                }
+                let failed =
+                    response.headers().contains_key("x-amz-function-error") || !status.is_success();
+                let body = response.text().await.map_err(|e| Failed(e.to_string()))?;
                 if failed {
-                    return Err(format!("function error ({status}): {body}"));
+                    return Err(Failed(format!("function error ({status}): {body}")));
                 }
                 if body.trim().is_empty() || body.trim() == "null" {
                     return Ok(Value::Null);
                 }
-                serde_json::from_str(&body).map_err(|e| format!("response is not JSON: {e}"))
+                serde_json::from_str(&body)
+                    .map_err(|e| Failed(format!("response is not JSON: {e}")))
             }
             Function::Lambda { client, name } => {
                 let output = client
@@ -87,24 +121,25 @@ impl Function {
                     .send()
                     .await
                     .map_err(|e| {
-                        format!(
+                        Service(format!(
                             "lambda:Invoke {name}: {}",
                             aws_sdk_lambda::error::DisplayErrorContext(e)
-                        )
+                        ))
                     })?;
                 let body = output
                     .payload()
                     .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
                     .unwrap_or_default();
                 if let Some(error) = output.function_error() {
-                    return Err(format!("function error ({error}): {body}"));
+                    return Err(Failed(format!("function error ({error}): {body}")));
                 }
                 if body.trim().is_empty() || body.trim() == "null" {
                     return Ok(Value::Null);
                 }
-                serde_json::from_str(&body).map_err(|e| format!("response is not JSON: {e}"))
+                serde_json::from_str(&body)
+                    .map_err(|e| Failed(format!("response is not JSON: {e}")))
             }
-            Function::RuntimeApi(api) => api.invoke(event).await,
+            Function::RuntimeApi(api) => api.invoke(event).await.map_err(Failed),
             Function::Handler(handler) => handler(event).await,
         }
     }

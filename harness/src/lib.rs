@@ -4,9 +4,15 @@
 //! - [`replay`]: the local event-source mapping ([`Replay`]): polls the
 //!   stream, invokes a [`Function`], applies [`MappingSettings`] (batching,
 //!   ReportBatchItemFailures, bisection, retries, record age, on-failure
-//!   destination, parallelization) with persisted [`checkpoint`]s.
+//!   destination, parallelization, filters, tumbling windows, the 6 MB
+//!   payload limit, a function timeout, enabled/paused) with persisted
+//!   [`checkpoint`]s, and counts AWS's EventCount metrics.
+//! - [`shards`]: which shards may be read after a reshard (children after
+//!   all their parents).
+//! - [`filter`]: FilterCriteria patterns.
+//! - [`window`]: tumbling windows' boundaries, state and event fields.
 //! - [`records`]: stream records and the Kinesis events built from them.
-//! - [`destination`]: AWS's on-failure invocation record.
+//! - [`destination`]: AWS's on-failure invocation record, sent to SQS, SNS or S3.
 //! - [`function`]: what gets invoked: the consumer in-process, the Lambda
 //!   Invoke API of `cargo lambda watch`, or any async function.
 //! - [`redrive`]: the way back for records the mapping gave up on: reads
@@ -16,22 +22,27 @@
 //!   as Lambda runs it (the cold-start benchmark).
 //! - [`watch`]: `cargo lambda watch` serving the consumer's `bootstrap`.
 //!
-//! The binary adds the CLI's plumbing: `local` (the emulators as background
-//! processes: `up`, `down`, `status`) and `commands` (provisioning, the
-//! consumer's local configuration, reading files).
+//! The `harness` binary (`src/bin/harness/`) has one module per subcommand;
+//! `local` runs the emulators as background processes and `plumbing` holds
+//! what several subcommands share (provisioning, the consumer's local
+//! configuration).
 
 pub mod checkpoint;
 pub mod destination;
+pub mod filter;
 pub mod function;
 pub mod mapping;
 pub mod records;
 pub mod redrive;
 pub mod replay;
 pub mod runtime_api;
+pub mod shards;
 pub mod watch;
+pub mod window;
 
-pub use function::Function;
+pub use filter::FilterCriteria;
+pub use function::{Function, InvokeError};
 pub use mapping::{MappingSettings, StartingPosition};
 pub use records::{EventSource, StreamRecord};
 pub use redrive::{Redrive, RedriveConfig, RedriveReport};
-pub use replay::{Replay, ReplayConfig, ReplayError, ReplaySummary};
+pub use replay::{EventCountMetrics, Replay, ReplayConfig, ReplayError, ReplaySummary};

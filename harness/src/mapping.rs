@@ -3,6 +3,12 @@
 
 use std::time::Duration;
 
+use crate::destination::Destination;
+use crate::filter::FilterCriteria;
+
+/// AWS's limit on `TumblingWindowInSeconds`.
+pub const MAX_TUMBLING_WINDOW: Duration = Duration::from_secs(900);
+
 /// Where a shard without a checkpoint starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StartingPosition {
@@ -53,8 +59,16 @@ pub struct MappingSettings {
     pub maximum_record_age: Option<Duration>,
     /// `parallelization_factor`: concurrent batches per shard, 1–10.
     pub parallelization_factor: u32,
-    /// SQS queue URL of the on-failure destination.
+    /// The on-failure destination: an SQS queue (URL or ARN), an SNS topic
+    /// ARN or an S3 bucket ARN.
     pub on_failure: Option<String>,
+    /// `filter_criteria`: records matching none of these patterns are
+    /// dropped before invocation (and counted).
+    pub filter: FilterCriteria,
+    /// `tumbling_window_in_seconds`; `None` is 0 (no windows).
+    pub tumbling_window: Option<Duration>,
+    /// `enabled`: a disabled mapping polls nothing until enabled.
+    pub enabled: bool,
 }
 
 impl Default for MappingSettings {
@@ -69,6 +83,9 @@ impl Default for MappingSettings {
             maximum_record_age: Some(Duration::from_secs(21_600)),
             parallelization_factor: 1,
             on_failure: None,
+            filter: FilterCriteria::default(),
+            tumbling_window: None,
+            enabled: true,
         }
     }
 }
@@ -88,6 +105,20 @@ impl MappingSettings {
                 "parallelization factor {} is outside 1-10",
                 self.parallelization_factor
             ));
+        }
+        if let Some(window) = self.tumbling_window {
+            if window.is_zero() || window > MAX_TUMBLING_WINDOW {
+                return Err("the tumbling window is 1-900 s (0 turns it off)".to_owned());
+            }
+            if self.parallelization_factor > 1 {
+                return Err(
+                    "tumbling windows with a parallelization factor above 1 are not emulated (AWS does not document how they combine)"
+                        .to_owned(),
+                );
+            }
+        }
+        if let Some(destination) = &self.on_failure {
+            Destination::parse(destination)?;
         }
         Ok(())
     }
@@ -121,5 +152,22 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.validate().is_err());
+        for window in [0, 901] {
+            let bad = MappingSettings {
+                tumbling_window: Some(Duration::from_secs(window)),
+                ..Default::default()
+            };
+            assert!(bad.validate().is_err(), "{window} s");
+        }
+        let bad = MappingSettings {
+            on_failure: Some("a-queue-name".into()),
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+        let batch = MappingSettings {
+            batch_size: 10_000,
+            ..Default::default()
+        };
+        assert!(batch.validate().is_ok());
     }
 }

@@ -1,10 +1,14 @@
-//! The local event-source mapping: polls every shard, builds the Kinesis
-//! events Lambda would, invokes the function, and applies the mapping's
-//! retry, bisection, age and destination rules with per-shard checkpoints.
+//! The local event-source mapping: polls every shard (children after all
+//! their parents), drops what the filter criteria reject, builds the Kinesis
+//! events Lambda would (cut to the batch size and the 6 MB payload limit,
+//! with tumbling-window fields when configured), invokes the function, and
+//! applies the mapping's retry, bisection, age and destination rules with
+//! per-shard checkpoints. It counts what AWS's EventCount metrics count.
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,10 +23,12 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use crate::checkpoint::Checkpoints;
-use crate::destination::{invocation_record, Condition};
-use crate::function::Function;
+use crate::destination::{self, invocation_record, Condition, Destination};
+use crate::function::{Function, InvokeError};
 use crate::mapping::{MappingSettings, StartingPosition};
 use crate::records::{EventSource, StreamRecord};
+use crate::shards::{self, Shard};
+use crate::window::{self, OpenWindow, Window, WindowFields};
 
 /// Idle polling starts here when a shard runs dry and doubles, up to
 /// `FLOWING_IDLE` while records came in the last `FLOWING`, then up to `MAX_IDLE`.
@@ -33,6 +39,12 @@ const MAX_IDLE: Duration = Duration::from_millis(200);
 /// How often the shard list is re-read (new shards after a reshard).
 const SHARD_REFRESH: Duration = Duration::from_millis(500);
 const RETRY_PAUSE: Duration = Duration::from_millis(5);
+/// Retries of a batch that never reached the function back off up to this.
+const MAX_SERVICE_BACKOFF: Duration = Duration::from_secs(5);
+/// Lambda's limit on a synchronous invocation's payload.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// Room kept for the event's envelope (and a window's fields besides its state).
+const ENVELOPE_BYTES: usize = 4 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -41,8 +53,6 @@ pub enum ReplayError {
         operation: &'static str,
         message: String,
     },
-    #[error("could not send to the on-failure destination {queue}: {message} (the records stay unprocessed; nothing was checkpointed past them)")]
-    Destination { queue: String, message: String },
     #[error("could not write the checkpoint file: {0}")]
     Checkpoint(#[from] std::io::Error),
     #[error("invalid mapping settings: {0}")]
@@ -64,6 +74,8 @@ where
 /// What to replay and how.
 #[derive(Debug, Clone)]
 pub struct ReplayConfig {
+    /// A stream name or ARN, or an enhanced fan-out consumer's ARN (records
+    /// are polled from its stream: the emulators have no SubscribeToShard).
     pub stream: String,
     pub region: String,
     /// Put into events (`invokeIdentityArn`) and destination records (`functionArn`).
@@ -78,6 +90,9 @@ pub struct ReplayConfig {
     /// `Some(d)`: at most one GetRecords per shard every `d`, as AWS's
     /// mapping polls at a base rate of about once per second.
     pub poll_interval: Option<Duration>,
+    /// The function's timeout: an invocation that takes longer fails (as a
+    /// function error). `None`: no limit.
+    pub function_timeout: Option<Duration>,
 }
 
 /// Counts of one run.
@@ -92,6 +107,8 @@ pub struct ReplaySummary {
     pub retries: u64,
     pub bisections: u64,
     pub function_errors: u64,
+    /// Invocations that never reached the function (throttled, unreachable).
+    pub service_errors: u64,
     pub partial_failures: u64,
     /// Records handed to the on-failure destination.
     pub sent_to_destination: u64,
@@ -99,10 +116,48 @@ pub struct ReplaySummary {
     pub discarded: u64,
     /// Records the function processed successfully.
     pub processed: u64,
+    /// Tumbling windows closed with a final invocation.
+    pub windows_closed: u64,
+    pub metrics: EventCountMetrics,
     pub latency_p50_ms: f64,
     pub latency_p99_ms: f64,
     pub latency_max_ms: f64,
     pub wall_seconds: f64,
+}
+
+/// AWS's EventCount metrics of a mapping (`metrics_config`), with their
+/// meanings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventCountMetrics {
+    /// Records read from the stream.
+    pub polled_event_count: u64,
+    /// Records the filter criteria dropped.
+    pub filtered_out_event_count: u64,
+    /// Records sent to the function, each time they were (retries count again).
+    pub invoked_event_count: u64,
+    /// Records of invocations that failed or reported batch item failures.
+    pub failed_invoke_event_count: u64,
+    /// Records given up on without reaching a destination (none configured,
+    /// or its delivery failed).
+    pub dropped_event_count: u64,
+    /// Records recorded in the on-failure destination.
+    pub on_failure_destination_delivered_event_count: u64,
+}
+
+impl std::fmt::Display for EventCountMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PolledEventCount={} FilteredOutEventCount={} InvokedEventCount={} FailedInvokeEventCount={} DroppedEventCount={} OnFailureDestinationDeliveredEventCount={}",
+            self.polled_event_count,
+            self.filtered_out_event_count,
+            self.invoked_event_count,
+            self.failed_invoke_event_count,
+            self.dropped_event_count,
+            self.on_failure_destination_delivered_event_count
+        )
+    }
 }
 
 struct Stats {
@@ -111,21 +166,34 @@ struct Stats {
     latency: Histogram<u64>,
 }
 
+/// How a shard reader ended.
+enum ShardEnd {
+    /// Read to its end (resharded): its children may start.
+    Closed,
+    /// Drained without `follow`.
+    Drained,
+}
+
 /// The mapping. Share it in an `Arc` to run it.
 pub struct Replay {
     kinesis: aws_sdk_kinesis::Client,
-    sqs: aws_sdk_sqs::Client,
+    destinations: destination::Sender,
+    stream: String,
     config: ReplayConfig,
     source: EventSource,
     function_arn: String,
+    /// Names the mapping in S3 destination keys.
+    mapping_uuid: String,
     function: Function,
+    enabled: AtomicBool,
     checkpoints: Mutex<Checkpoints>,
     stats: Mutex<Stats>,
     started: Instant,
 }
 
 impl Replay {
-    /// Looks up the stream and loads the checkpoints.
+    /// Looks up the stream (through its consumer, for a consumer ARN) and
+    /// loads the checkpoints.
     ///
     /// # Errors
     /// [`ReplayError`] if the stream cannot be described, the settings are
@@ -137,9 +205,10 @@ impl Replay {
     ) -> Result<Self, ReplayError> {
         config.settings.validate().map_err(ReplayError::Settings)?;
         let kinesis = aws_sdk_kinesis::Client::new(sdk);
+        let stream = stream_of(&kinesis, &config.stream).await?;
         let summary = kinesis
             .describe_stream_summary()
-            .stream_name(&config.stream)
+            .stream_name(&stream)
             .send()
             .await
             .map_err(|e| kinesis_error("kinesis:DescribeStreamSummary", e))?;
@@ -151,6 +220,7 @@ impl Replay {
         // ARN; its creation time tells the two apart for the checkpoints.
         let created = description.map_or(0.0, |s| s.stream_creation_timestamp().as_secs_f64());
         let mut replay = Self::with_stream_arn(sdk, config, function, stream_arn.clone())?;
+        replay.stream = stream;
         if let Some(path) = &replay.config.checkpoint_file {
             let identity = format!("{stream_arn} created {created}");
             replay.checkpoints = Mutex::new(Checkpoints::load(path, &identity)?);
@@ -177,7 +247,8 @@ impl Replay {
         };
         Ok(Self {
             kinesis: aws_sdk_kinesis::Client::new(sdk),
-            sqs: aws_sdk_sqs::Client::new(sdk),
+            destinations: destination::Sender::new(sdk),
+            stream: config.stream.clone(),
             source: EventSource {
                 stream_arn,
                 region: region.clone(),
@@ -187,6 +258,8 @@ impl Replay {
                 "arn:aws:lambda:{region}:{account}:function:{}",
                 config.function_name
             ),
+            mapping_uuid: uuid::Uuid::new_v4().to_string(),
+            enabled: AtomicBool::new(config.settings.enabled),
             config,
             function,
             checkpoints: Mutex::new(checkpoints),
@@ -217,38 +290,57 @@ impl Replay {
         self.stats.lock().latency.clone()
     }
 
-    /// Reads every shard (children after their parents) until drained, or
-    /// forever with `follow`.
+    /// `Enabled`: a disabled mapping keeps its position and polls nothing.
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::SeqCst);
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::SeqCst)
+    }
+
+    /// The name of the stream read (resolved from a consumer ARN).
+    pub fn stream_name(&self) -> &str {
+        &self.stream
+    }
+
+    /// Reads every shard (children after all their parents) until drained,
+    /// or forever with `follow`.
     ///
     /// # Errors
     /// The first shard reader's error; checkpoints stay at the last batch
     /// that was fully handled.
     pub async fn run(self: &Arc<Self>) -> Result<ReplaySummary, ReplayError> {
         let mut started: HashSet<String> = HashSet::new();
-        let mut finished: HashSet<String> = HashSet::new();
+        let mut finished: HashSet<String> = self
+            .checkpoints
+            .lock()
+            .closed()
+            .map(str::to_owned)
+            .collect();
         let mut readers = JoinSet::new();
         loop {
-            let shards = self.list_shards().await?;
-            for (shard, parent) in &shards {
-                let parent_pending = parent
-                    .as_ref()
-                    .is_some_and(|p| shards.iter().any(|(s, _)| s == p) && !finished.contains(p));
-                if started.contains(shard) || parent_pending {
-                    continue;
+            let listed = self.list_shards().await?;
+            for shard in shards::ready(&listed, &started, &finished) {
+                started.insert(shard.id.clone());
+                // The parents' positions are no longer needed once a child reads.
+                for parent in shard.parents() {
+                    self.checkpoints.lock().forget(parent)?;
                 }
-                started.insert(shard.clone());
                 let this = self.clone();
-                let shard = shard.clone();
-                readers.spawn(async move { this.read_shard(&shard).await.map(|()| shard) });
+                let id = shard.id.clone();
+                readers.spawn(async move { this.read_shard(&id).await.map(|end| (id, end)) });
             }
             if readers.is_empty() && !self.config.follow {
                 return Ok(self.summary());
             }
             tokio::select! {
                 Some(done) = readers.join_next() => match done {
-                    Ok(Ok(shard)) => {
+                    Ok(Ok((shard, ShardEnd::Closed))) => {
+                        self.checkpoints.lock().close(&shard)?;
                         finished.insert(shard);
                     }
+                    Ok(Ok((_, ShardEnd::Drained))) => {}
                     Ok(Err(error)) => return Err(error),
                     Err(join) => return Err(ReplayError::Task(join.to_string())),
                 },
@@ -272,32 +364,35 @@ impl Replay {
                 None => by_shard.push((record.shard_id.clone(), vec![record])),
             }
         }
-        let shards = by_shard
-            .into_iter()
-            .map(|(shard, records)| async move { self.deliver(&shard, records).await });
+        let shards = by_shard.into_iter().map(|(shard, records)| async move {
+            let mut window = None;
+            self.deliver(&shard, records, &mut window).await?;
+            self.close_window(&shard, &mut window, false).await
+        });
         futures::future::try_join_all(shards).await?;
         Ok(self.summary())
     }
 
-    /// Every shard with its parent.
-    async fn list_shards(&self) -> Result<Vec<(String, Option<String>)>, ReplayError> {
+    /// Every shard with its parents.
+    async fn list_shards(&self) -> Result<Vec<Shard>, ReplayError> {
         let mut shards = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
             let request = match &next_token {
                 Some(token) => self.kinesis.list_shards().next_token(token),
-                None => self.kinesis.list_shards().stream_name(&self.config.stream),
+                None => self.kinesis.list_shards().stream_name(&self.stream),
             };
             let page = request
                 .send()
                 .await
                 .map_err(|e| kinesis_error("kinesis:ListShards", e))?;
-            shards.extend(page.shards().iter().map(|s| {
-                (
-                    s.shard_id().to_owned(),
-                    s.parent_shard_id().map(str::to_owned),
-                )
-            }));
+            for s in page.shards() {
+                shards.push(Shard::new(
+                    s.shard_id(),
+                    s.parent_shard_id(),
+                    s.adjacent_parent_shard_id(),
+                ));
+            }
             next_token = page.next_token().map(str::to_owned);
             if next_token.is_none() {
                 return Ok(shards);
@@ -311,7 +406,7 @@ impl Replay {
         let request = self
             .kinesis
             .get_shard_iterator()
-            .stream_name(&self.config.stream)
+            .stream_name(&self.stream)
             .shard_id(shard);
         let request = match (checkpoint, self.config.settings.starting_position) {
             (Some(sequence), _) => request
@@ -337,21 +432,30 @@ impl Replay {
         })
     }
 
-    /// Polls one shard until it is closed, or drained (without `follow`).
-    async fn read_shard(&self, shard: &str) -> Result<(), ReplayError> {
+    /// Polls one shard until it ends (GetRecords returns no next iterator:
+    /// AWS's only end-of-shard signal, after a reshard), or is drained
+    /// (without `follow`).
+    async fn read_shard(&self, shard: &str) -> Result<ShardEnd, ReplayError> {
         let settings = &self.config.settings;
         let lanes = settings.parallelization_factor as usize;
         let limit = (settings.batch_size * lanes * 10).clamp(100, 10_000) as i32;
         let mut iterator = Some(self.iterator(shard).await?);
         let mut buffer: Vec<StreamRecord> = Vec::new();
+        let mut window: Option<OpenWindow> = None;
         let mut window_started: Option<Instant> = None;
         let mut idle = MIN_IDLE;
         let mut last_records = Instant::now();
         let mut last_poll: Option<tokio::time::Instant> = None;
         loop {
+            while !self.is_enabled() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             let Some(current) = iterator.take() else {
                 // Closed (resharded): what is left, then the children take over.
-                return self.deliver(shard, std::mem::take(&mut buffer)).await;
+                self.deliver(shard, std::mem::take(&mut buffer), &mut window)
+                    .await?;
+                self.close_window(shard, &mut window, false).await?;
+                return Ok(ShardEnd::Closed);
             };
             if let (Some(interval), Some(last)) = (self.config.poll_interval, last_poll) {
                 tokio::time::sleep_until(last + interval).await;
@@ -374,7 +478,8 @@ impl Replay {
                         continue;
                     }
                     if service.is_some_and(|s| s.is_expired_iterator_exception()) {
-                        self.deliver(shard, std::mem::take(&mut buffer)).await?;
+                        self.deliver(shard, std::mem::take(&mut buffer), &mut window)
+                            .await?;
                         iterator = Some(self.iterator(shard).await?);
                         continue;
                     }
@@ -392,6 +497,7 @@ impl Replay {
                 idle = MIN_IDLE;
                 last_records = Instant::now();
                 window_started.get_or_insert_with(Instant::now);
+                self.stats.lock().summary.metrics.polled_event_count += got.len() as u64;
                 buffer.extend(got);
             }
             let window_open = window_started
@@ -399,12 +505,22 @@ impl Replay {
                 && buffer.len() < settings.batch_size
                 && iterator.is_some();
             if !buffer.is_empty() && !window_open {
-                self.deliver(shard, std::mem::take(&mut buffer)).await?;
+                self.deliver(shard, std::mem::take(&mut buffer), &mut window)
+                    .await?;
                 window_started = None;
                 continue;
             }
-            if drained && buffer.is_empty() && !self.config.follow {
-                return Ok(());
+            if drained && buffer.is_empty() {
+                // A window whose time is over, with nothing more to come now.
+                let over = window
+                    .as_ref()
+                    .is_some_and(|w| crate::records::now_seconds() >= w.window.end);
+                if over || !self.config.follow {
+                    self.close_window(shard, &mut window, false).await?;
+                }
+                if !self.config.follow {
+                    return Ok(ShardEnd::Drained);
+                }
             }
             if (drained || window_open) && self.config.poll_interval.is_none() {
                 tokio::time::sleep(idle).await;
@@ -418,22 +534,48 @@ impl Replay {
         }
     }
 
-    /// Delivers records of one shard in batches, lanes in parallel when the
-    /// parallelization factor is above 1 (a partition key always maps to the
-    /// same lane, so its records stay in order), then checkpoints.
-    async fn deliver(&self, shard: &str, records: Vec<StreamRecord>) -> Result<(), ReplayError> {
+    /// Delivers records of one shard: drops what the filter rejects, cuts
+    /// batches (size, 6 MB, one tumbling window each), runs lanes in
+    /// parallel when the parallelization factor is above 1 (a partition key
+    /// always maps to the same lane, so its records stay in order), then
+    /// checkpoints. Filtered-out records are checkpointed like delivered ones.
+    async fn deliver(
+        &self,
+        shard: &str,
+        records: Vec<StreamRecord>,
+        window: &mut Option<OpenWindow>,
+    ) -> Result<(), ReplayError> {
         let Some(last) = records.last().map(|r| r.sequence_number.clone()) else {
             return Ok(());
         };
+        let settings = &self.config.settings;
         self.stats.lock().summary.records += records.len() as u64;
-        let batch_size = self.config.settings.batch_size;
-        let lanes = self.config.settings.parallelization_factor as usize;
+        let total = records.len();
+        let records: Vec<StreamRecord> = records
+            .into_iter()
+            .filter(|r| settings.filter.keeps(r))
+            .collect();
+        self.stats.lock().summary.metrics.filtered_out_event_count +=
+            (total - records.len()) as u64;
+        if records.is_empty() {
+            self.checkpoints.lock().set(shard, &last)?;
+            return Ok(());
+        }
+        let lanes = settings.parallelization_factor as usize;
         if lanes == 1 {
-            for batch in records.chunks(batch_size) {
-                self.deliver_batch(batch.to_vec()).await?;
-                let done = &batch.last().expect("chunks are not empty").sequence_number;
-                self.checkpoints.lock().set(shard, done)?;
+            for batch in self.batches(records) {
+                let done = batch
+                    .last()
+                    .expect("batches are not empty")
+                    .sequence_number
+                    .clone();
+                match settings.tumbling_window {
+                    Some(length) => self.deliver_in_window(shard, batch, window, length).await?,
+                    None => self.deliver_batch(batch, None).await?,
+                }
+                self.checkpoints.lock().set(shard, &done)?;
             }
+            self.checkpoints.lock().set(shard, &last)?;
             return Ok(());
         }
         let mut by_lane: Vec<Vec<StreamRecord>> = vec![Vec::new(); lanes];
@@ -444,8 +586,8 @@ impl Replay {
             .into_iter()
             .filter(|lane| !lane.is_empty())
             .map(|lane| async move {
-                for batch in lane.chunks(batch_size) {
-                    self.deliver_batch(batch.to_vec()).await?;
+                for batch in self.batches(lane) {
+                    self.deliver_batch(batch, None).await?;
                 }
                 Ok::<(), ReplayError>(())
             });
@@ -454,20 +596,153 @@ impl Replay {
         Ok(())
     }
 
+    /// Cuts `records` into batches of at most the batch size whose event
+    /// stays under Lambda's 6 MB payload limit (a record alone always forms
+    /// a batch, whatever its size). Under tumbling windows the state's
+    /// largest size (1 MB) is kept free too.
+    fn batches(&self, records: Vec<StreamRecord>) -> Vec<Vec<StreamRecord>> {
+        let batch_size = self.config.settings.batch_size;
+        let mut budget = MAX_PAYLOAD_BYTES - ENVELOPE_BYTES;
+        if self.config.settings.tumbling_window.is_some() {
+            budget -= window::MAX_STATE_BYTES;
+        }
+        let mut batches: Vec<Vec<StreamRecord>> = Vec::new();
+        let mut bytes = 0;
+        for record in records {
+            // The record's JSON in the event, and the comma before it.
+            let size = self
+                .source
+                .event(std::slice::from_ref(&record))
+                .to_string()
+                .len()
+                + 1;
+            let full = batches
+                .last()
+                .is_none_or(|b| b.len() == batch_size || bytes + size > budget);
+            if full {
+                batches.push(Vec::new());
+                bytes = 0;
+            }
+            bytes += size;
+            batches.last_mut().expect("just pushed").push(record);
+        }
+        batches
+    }
+
+    /// A batch under tumbling windows: one invocation per window it spans,
+    /// closing the previous window first.
+    async fn deliver_in_window(
+        &self,
+        shard: &str,
+        batch: Vec<StreamRecord>,
+        window: &mut Option<OpenWindow>,
+        length: Duration,
+    ) -> Result<(), ReplayError> {
+        let mut rest = batch;
+        while !rest.is_empty() {
+            let current = Window::of(rest[0].arrival, length);
+            let split = rest
+                .iter()
+                .position(|r| Window::of(r.arrival, length) != current)
+                .unwrap_or(rest.len());
+            let tail = rest.split_off(split);
+            if window.as_ref().is_some_and(|w| w.window != current) {
+                self.close_window(shard, window, false).await?;
+            }
+            let open = window.get_or_insert_with(|| OpenWindow::new(current));
+            let mut context = WindowContext {
+                shard,
+                window: open,
+                terminated_early: false,
+            };
+            self.deliver_batch(std::mem::take(&mut rest), Some(&mut context))
+                .await?;
+            let ended_early = context.terminated_early;
+            if ended_early {
+                self.close_window(shard, window, true).await?;
+            }
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    /// The window's final invocation (no records, `isFinalInvokeForWindow`),
+    /// retried until it succeeds or the retry limit is reached; the state
+    /// is dropped either way.
+    async fn close_window(
+        &self,
+        shard: &str,
+        window: &mut Option<OpenWindow>,
+        terminated_early: bool,
+    ) -> Result<(), ReplayError> {
+        let Some(open) = window.take() else {
+            return Ok(());
+        };
+        let fields = WindowFields {
+            window: &open,
+            shard_id: shard,
+            stream_arn: &self.source.stream_arn,
+            final_invoke: true,
+            terminated_early,
+        };
+        let mut attempts = 0;
+        loop {
+            let mut event = self.source.event(&[]);
+            fields.decorate(&mut event);
+            self.stats.lock().summary.invocations += 1;
+            match self.invoke(event).await {
+                Ok(_) => {
+                    self.stats.lock().summary.windows_closed += 1;
+                    return Ok(());
+                }
+                Err(error) => {
+                    attempts += 1;
+                    let limit = self.config.settings.maximum_retry_attempts;
+                    if limit.is_some_and(|max| attempts > max) {
+                        tracing::warn!(%error, shard, "final window invocation failed; the window's state is dropped");
+                        return Ok(());
+                    }
+                    self.stats.lock().summary.retries += 1;
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+            }
+        }
+    }
+
+    /// Invokes the function, within its timeout.
+    async fn invoke(&self, event: Value) -> Result<Value, InvokeError> {
+        match self.config.function_timeout {
+            None => self.function.invoke(event).await,
+            Some(timeout) => tokio::time::timeout(timeout, self.function.invoke(event))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(InvokeError::Function(format!(
+                        "Task timed out after {:.2} seconds",
+                        timeout.as_secs_f64()
+                    )))
+                }),
+        }
+    }
+
     /// One batch through invocations, retries and bisection until every
     /// record is processed or given up on.
-    async fn deliver_batch(&self, batch: Vec<StreamRecord>) -> Result<(), ReplayError> {
+    async fn deliver_batch(
+        &self,
+        batch: Vec<StreamRecord>,
+        mut window: Option<&mut WindowContext<'_>>,
+    ) -> Result<(), ReplayError> {
         let settings = &self.config.settings;
         self.stats.lock().summary.batches += 1;
         // (records, retries so far); halves of a bisected batch go first, in order.
         let mut queue: VecDeque<(Vec<StreamRecord>, u32)> = VecDeque::from([(batch, 0)]);
+        let mut service_backoff = RETRY_PAUSE;
         while let Some((mut batch, retries)) = queue.pop_front() {
             if let Some(max_age) = settings.maximum_record_age {
                 let (old, fresh): (Vec<_>, Vec<_>) = batch
                     .into_iter()
                     .partition(|r| r.age() > max_age.as_secs_f64());
                 if !old.is_empty() {
-                    self.give_up(&old, Condition::RecordAgeExceeded, retries, None)
+                    self.give_up(&old, Condition::RecordAgeExceeded, retries.max(1), None)
                         .await?;
                 }
                 batch = fresh;
@@ -476,8 +751,38 @@ impl Replay {
                 }
             }
 
-            self.stats.lock().summary.invocations += 1;
-            let outcome = self.function.invoke(self.source.event(&batch)).await;
+            let mut event = self.source.event(&batch);
+            if let Some(window) = window.as_deref() {
+                window.fields(&self.source.stream_arn).decorate(&mut event);
+            }
+            {
+                let mut stats = self.stats.lock();
+                stats.summary.invocations += 1;
+                stats.summary.metrics.invoked_event_count += batch.len() as u64;
+            }
+            let mut outcome = self.invoke(event).await;
+            if let (Some(_), Ok(response)) = (window.as_deref(), &outcome) {
+                if window::state_of(response).is_none() {
+                    outcome = Err(InvokeError::Function(
+                        "a tumbling-window response must carry `state`".to_owned(),
+                    ));
+                }
+            }
+            if let Err(InvokeError::Service(error)) = &outcome {
+                // The batch never reached the function: not a retry, no
+                // bisection; again until the records are too old.
+                tracing::debug!(%error, records = batch.len(), "invocation did not reach the function");
+                {
+                    let mut stats = self.stats.lock();
+                    stats.summary.service_errors += 1;
+                    stats.summary.metrics.failed_invoke_event_count += batch.len() as u64;
+                }
+                tokio::time::sleep(service_backoff).await;
+                service_backoff = (service_backoff * 2).min(MAX_SERVICE_BACKOFF);
+                queue.push_front((batch, retries));
+                continue;
+            }
+            service_backoff = RETRY_PAUSE;
             let failed_from = match &outcome {
                 Ok(response) if settings.report_batch_item_failures => {
                     first_failure(response, &batch)
@@ -488,10 +793,14 @@ impl Replay {
                     Some(0)
                 }
             };
+            if let (Some(window), Ok(response)) = (window.as_deref_mut(), &outcome) {
+                window.take_state(response);
+            }
             let Some(from) = failed_from else {
                 self.processed(&batch);
                 continue;
             };
+            self.stats.lock().summary.metrics.failed_invoke_event_count += batch.len() as u64;
             self.processed(&batch[..from]);
             let mut rest = batch.split_off(from);
             let function_error = outcome.is_err();
@@ -541,8 +850,9 @@ impl Replay {
         }
     }
 
-    /// Sends the invocation record to the on-failure destination (or drops
-    /// the records, as AWS does without one).
+    /// Records the batch in the on-failure destination (or drops it, as AWS
+    /// does without one). A destination that refuses it drops it too and
+    /// says so (AWS counts DestinationDeliveryFailures and DroppedEventCount).
     async fn give_up(
         &self,
         records: &[StreamRecord],
@@ -550,16 +860,20 @@ impl Replay {
         invocations: u32,
         function_error: Option<&str>,
     ) -> Result<(), ReplayError> {
-        let Some(queue) = &self.config.settings.on_failure else {
+        let count = records.len() as u64;
+        let Some(destination) = &self.config.settings.on_failure else {
             tracing::warn!(
                 records = records.len(),
                 condition = condition.as_str(),
                 "records discarded (no on-failure destination)"
             );
-            self.stats.lock().summary.discarded += records.len() as u64;
+            let mut stats = self.stats.lock();
+            stats.summary.discarded += count;
+            stats.summary.metrics.dropped_event_count += count;
             return Ok(());
         };
-        let body = invocation_record(
+        let destination = Destination::parse(destination).map_err(ReplayError::Settings)?;
+        let record = invocation_record(
             &self.function_arn,
             &self.source.stream_arn,
             condition,
@@ -567,18 +881,90 @@ impl Replay {
             function_error,
             records,
         );
-        self.sqs
-            .send_message()
-            .queue_url(queue)
-            .message_body(body.to_string())
+        let event = self.source.event(records);
+        match self
+            .destinations
+            .send(&destination, &self.mapping_uuid, &record, &event)
+            .await
+        {
+            Ok(()) => {
+                let mut stats = self.stats.lock();
+                stats.summary.sent_to_destination += count;
+                stats
+                    .summary
+                    .metrics
+                    .on_failure_destination_delivered_event_count += count;
+            }
+            Err(error) => {
+                tracing::error!(
+                    records = records.len(),
+                    %error,
+                    "the on-failure destination refused the invocation record: the records are dropped"
+                );
+                let mut stats = self.stats.lock();
+                stats.summary.discarded += count;
+                stats.summary.metrics.dropped_event_count += count;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The window an invocation belongs to, and what it learned.
+struct WindowContext<'a> {
+    shard: &'a str,
+    window: &'a mut OpenWindow,
+    /// The returned state passed 1 MB: the window ends now.
+    terminated_early: bool,
+}
+
+impl WindowContext<'_> {
+    fn fields<'f>(&'f self, stream_arn: &'f str) -> WindowFields<'f> {
+        WindowFields {
+            window: self.window,
+            shard_id: self.shard,
+            stream_arn,
+            final_invoke: false,
+            terminated_early: false,
+        }
+    }
+
+    fn take_state(&mut self, response: &Value) {
+        if let Some(state) = window::state_of(response) {
+            self.terminated_early = window::state_size(&state) > window::MAX_STATE_BYTES;
+            self.window.state = state;
+        }
+    }
+}
+
+/// The stream's name: `stream` itself, the name in a stream ARN, or the
+/// stream of an enhanced fan-out consumer ARN (`.../consumer/<name>:<ts>`).
+async fn stream_of(kinesis: &aws_sdk_kinesis::Client, stream: &str) -> Result<String, ReplayError> {
+    if stream.contains(":stream/") && stream.contains("/consumer/") {
+        let consumer = kinesis
+            .describe_stream_consumer()
+            .consumer_arn(stream)
             .send()
             .await
-            .map_err(|e| ReplayError::Destination {
-                queue: queue.clone(),
-                message: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
-            })?;
-        self.stats.lock().summary.sent_to_destination += records.len() as u64;
-        Ok(())
+            .map_err(|e| kinesis_error("kinesis:DescribeStreamConsumer", e))?;
+        let stream_arn = consumer
+            .consumer_description()
+            .map(|c| c.stream_arn().to_owned())
+            .unwrap_or_default();
+        tracing::info!(
+            consumer = stream,
+            stream = %stream_arn,
+            "enhanced fan-out consumer: records are polled from its stream here (the emulators have no SubscribeToShard), not pushed"
+        );
+        return Ok(name_of(&stream_arn));
+    }
+    Ok(name_of(stream))
+}
+
+fn name_of(stream: &str) -> String {
+    match stream.split_once(":stream/") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest).to_owned(),
+        None => stream.to_owned(),
     }
 }
 
@@ -626,13 +1012,18 @@ mod tests {
         let b = batch(5);
         assert_eq!(first_failure(&json!(null), &b), None);
         assert_eq!(first_failure(&json!({"batchItemFailures": []}), &b), None);
+        assert_eq!(first_failure(&json!({"batchItemFailures": null}), &b), None);
+        assert_eq!(first_failure(&json!({}), &b), None);
+        assert_eq!(first_failure(&json!(""), &b), None);
         let two = json!({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]});
         assert_eq!(first_failure(&two, &b), Some(2), "the lowest one");
         for malformed in [
             json!({"batchItemFailures": [{"itemIdentifier": ""}]}),
             json!({"batchItemFailures": [{"itemIdentifier": null}]}),
             json!({"batchItemFailures": [{"itemIdentifier": "99"}]}),
+            json!({"batchItemFailures": [{"itemIdentifier": 123}]}),
             json!({"batchItemFailures": [{}]}),
+            json!({"batchItemFailures": [{"foo": "1"}]}),
         ] {
             assert_eq!(first_failure(&malformed, &b), Some(0), "{malformed}");
         }
@@ -643,5 +1034,18 @@ mod tests {
         assert_eq!(lane("abc", 4), lane("abc", 4));
         let used: HashSet<usize> = (0..100).map(|i| lane(&format!("k{i}"), 4)).collect();
         assert_eq!(used.len(), 4);
+    }
+
+    #[test]
+    fn stream_names_come_from_names_and_arns() {
+        assert_eq!(name_of("model-one-stream"), "model-one-stream");
+        assert_eq!(
+            name_of("arn:aws:kinesis:us-east-1:123456789012:stream/model-one-stream"),
+            "model-one-stream"
+        );
+        assert_eq!(
+            name_of("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1700000000"),
+            "s"
+        );
     }
 }

@@ -22,10 +22,34 @@ fn localstack_is_pinned_and_serves_what_the_system_uses() {
         "tag {tag} is an exact version"
     );
     let services = localstack["environment"]["SERVICES"].as_str().unwrap();
-    for service in ["kinesis", "dynamodb", "ssm", "sqs"] {
+    // What the harness calls (SNS and S3 as on-failure destinations) and
+    // every endpoint terraform/local points at the emulator.
+    let mut needed: Vec<String> = ["kinesis", "dynamodb", "ssm", "sqs", "sns", "s3"]
+        .map(String::from)
+        .to_vec();
+    let providers =
+        std::fs::read_to_string(emulators::workspace_root().join("terraform/local/providers.tf"))
+            .unwrap();
+    let endpoints = providers
+        .split("endpoints {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .expect("terraform/local/providers.tf has an endpoints block");
+    for line in endpoints.lines() {
+        let Some((name, _)) = line.trim().split_once('=') else {
+            continue;
+        };
+        // Terraform's endpoint names → LocalStack's service names.
+        needed.push(match name.trim() {
+            "cloudwatchlogs" => "logs".to_owned(),
+            other => other.to_owned(),
+        });
+    }
+    assert!(needed.len() > 8, "{needed:?}");
+    for service in needed {
         assert!(
-            services.split(',').any(|s| s == service),
-            "{service} missing"
+            services.split(',').any(|s| s == service.as_str()),
+            "{service} is used but not in LocalStack's SERVICES ({services})"
         );
     }
     assert!(localstack["healthcheck"]["test"].is_sequence());

@@ -3,164 +3,17 @@
 //! behaviours.
 #![cfg(feature = "integration")]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use harness::{Function, MappingSettings, Replay, ReplayConfig, StartingPosition};
+use common::{numbered, payloads, sequence_numbers, stream};
+use harness::{Function, MappingSettings, Replay, StartingPosition};
 use parking_lot::Mutex;
-use serde_json::{json, Value};
-
-struct Stream {
-    _moto: emulators::MotoServer,
-    sdk: SdkConfig,
-    name: String,
-    queue_url: String,
-}
-
-/// moto with a stream of `shards` shards and an SQS queue for the destination.
-async fn stream(shards: i32) -> Stream {
-    let moto = emulators::MotoServer::start().await.unwrap();
-    let sdk = emulators::sdk_config(moto.endpoint(), "us-east-1").await;
-    let name = "mapping-test".to_owned();
-    aws_sdk_kinesis::Client::new(&sdk)
-        .create_stream()
-        .stream_name(&name)
-        .shard_count(shards)
-        .send()
-        .await
-        .unwrap();
-    let queue_url = aws_sdk_sqs::Client::new(&sdk)
-        .create_queue()
-        .queue_name("on-failure")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    Stream {
-        _moto: moto,
-        sdk,
-        name,
-        queue_url,
-    }
-}
-
-impl Stream {
-    /// Puts (partition key, data) pairs in order, one call per 500.
-    async fn put(&self, records: &[(String, String)]) {
-        let kinesis = aws_sdk_kinesis::Client::new(&self.sdk);
-        for chunk in records.chunks(500) {
-            let entries = chunk.iter().map(|(key, data)| {
-                PutRecordsRequestEntry::builder()
-                    .partition_key(key)
-                    .data(Blob::new(data.as_bytes()))
-                    .build()
-                    .unwrap()
-            });
-            let out = kinesis
-                .put_records()
-                .stream_name(&self.name)
-                .set_records(Some(entries.collect()))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(out.failed_record_count, Some(0));
-        }
-    }
-
-    fn config(&self, settings: MappingSettings) -> ReplayConfig {
-        ReplayConfig {
-            stream: self.name.clone(),
-            region: "us-east-1".into(),
-            function_name: "test-function".into(),
-            settings: MappingSettings {
-                on_failure: Some(self.queue_url.clone()),
-                starting_position: StartingPosition::TrimHorizon,
-                ..settings
-            },
-            follow: false,
-            checkpoint_file: None,
-            poll_interval: None,
-        }
-    }
-
-    async fn replay(
-        &self,
-        settings: MappingSettings,
-        function: Function,
-    ) -> harness::ReplaySummary {
-        let replay = Arc::new(
-            Replay::new(&self.sdk, self.config(settings), function)
-                .await
-                .unwrap(),
-        );
-        replay.run().await.unwrap()
-    }
-
-    async fn destination(&self) -> Vec<Value> {
-        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
-        let mut out = Vec::new();
-        loop {
-            let page = sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .unwrap();
-            let messages = page.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return out;
-            }
-            for m in messages {
-                out.push(serde_json::from_str(m.body().unwrap()).unwrap());
-                sqs.delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-}
-
-fn numbered(n: usize, key: impl Fn(usize) -> String) -> Vec<(String, String)> {
-    (0..n).map(|i| (key(i), format!("record-{i}"))).collect()
-}
-
-/// The decoded `data` of every record in an event, in order.
-fn payloads(event: &Value) -> Vec<String> {
-    use base64::Engine;
-    event["Records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let data = r["kinesis"]["data"].as_str().unwrap();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .unwrap(),
-            )
-            .unwrap()
-        })
-        .collect()
-}
-
-fn sequence_numbers(event: &Value) -> Vec<String> {
-    event["Records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["kinesis"]["sequenceNumber"].as_str().unwrap().to_owned())
-        .collect()
-}
+use serde_json::json;
 
 type Seen = Arc<Mutex<Vec<Vec<String>>>>;
 

@@ -158,6 +158,32 @@ fn mapping_defaults_equal_the_terraform_defaults() {
         local.report_batch_item_failures,
         "the module always sets ReportBatchItemFailures"
     );
+    assert_eq!(
+        number(&tf, "tumbling_window_in_seconds"),
+        local.tumbling_window.map_or(0, |w| w.as_secs() as i64)
+    );
+    assert_eq!(
+        tf.get("filter_criteria"),
+        Some(&Expression::Array(vec![])),
+        "no filter by default"
+    );
+    assert!(local.filter.is_empty());
+    assert_eq!(
+        tf.get("event_source_mapping_enabled"),
+        Some(&Expression::Bool(local.enabled))
+    );
+    assert_eq!(
+        tf.get("metrics_config"),
+        Some(&Expression::Array(vec![Expression::String(
+            "EventCount".into()
+        )])),
+        "the replay always counts AWS's EventCount metrics"
+    );
+    assert_eq!(
+        tf.get("enhanced_fan_out"),
+        Some(&Expression::Bool(false)),
+        "the stream itself is the default source, as the replay's"
+    );
 }
 
 #[test]

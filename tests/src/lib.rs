@@ -179,6 +179,7 @@ impl Pipeline {
             follow,
             checkpoint_file: None,
             poll_interval: None,
+            function_timeout: None,
         }
     }
 

@@ -8,8 +8,18 @@
 # a count would give up on good records after a few minutes of outage. Records
 # older than maximum_record_age_in_seconds go to the on-failure queue as a
 # pointer while the stream still holds them; `harness redrive` delivers them.
+# Enhanced fan-out (opt-in): a registered consumer with its own 2 MB/s per
+# shard, records pushed over HTTP/2 (about 70 ms end to end instead of about
+# 200 ms with one polling consumer, by AWS's figures).
+resource "aws_kinesis_stream_consumer" "this" {
+  count = var.enhanced_fan_out ? 1 : 0
+
+  name       = "${var.function_name}-consumer"
+  stream_arn = var.stream_arn
+}
+
 resource "aws_lambda_event_source_mapping" "this" {
-  event_source_arn = var.stream_arn
+  event_source_arn = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
   function_name    = aws_lambda_function.this.function_name
   enabled          = var.event_source_mapping_enabled
 
@@ -23,6 +33,7 @@ resource "aws_lambda_event_source_mapping" "this" {
   maximum_retry_attempts         = var.maximum_retry_attempts
   maximum_record_age_in_seconds  = var.maximum_record_age_in_seconds
   parallelization_factor         = var.parallelization_factor
+  tumbling_window_in_seconds     = var.tumbling_window_in_seconds
 
   destination_config {
     on_failure {
@@ -30,11 +41,31 @@ resource "aws_lambda_event_source_mapping" "this" {
     }
   }
 
+  # Records matching none of the patterns are dropped before invocation
+  # (FilteredOutEventCount); up to 5 patterns, ORed.
+  dynamic "filter_criteria" {
+    for_each = length(var.filter_criteria) > 0 ? [var.filter_criteria] : []
+
+    content {
+      dynamic "filter" {
+        for_each = filter_criteria.value
+
+        content {
+          pattern = filter.value
+        }
+      }
+    }
+  }
+
   # PolledEventCount, InvokedEventCount, FailedInvokeEventCount, DroppedEventCount,
   # OnFailureDestinationDeliveredEventCount, ... (AWS/Lambda, per mapping UUID);
-  # the dropped-events alarm needs them.
-  metrics_config {
-    metrics = ["EventCount"]
+  # the dropped-events alarm needs EventCount.
+  dynamic "metrics_config" {
+    for_each = length(var.metrics_config) > 0 ? [var.metrics_config] : []
+
+    content {
+      metrics = metrics_config.value
+    }
   }
 
   # AWS checks the role's Kinesis and SQS permissions when the mapping is created.

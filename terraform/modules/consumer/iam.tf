@@ -45,6 +45,18 @@ data "aws_iam_policy_document" "this" {
     resources = [var.stream_arn]
   }
 
+  # Enhanced fan-out: the mapping subscribes through the registered consumer.
+  dynamic "statement" {
+    for_each = var.enhanced_fan_out ? [1] : []
+
+    content {
+      sid       = "ReadThroughFanOutConsumer"
+      effect    = "Allow"
+      actions   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+      resources = [aws_kinesis_stream_consumer.this[0].arn]
+    }
+  }
+
   # kinesis:ListStreams is an account-level List action with no resource type
   # (the Service Authorization Reference lists none), so IAM only matches it on
   # Resource "*"; a stream ARN here would silently deny it. The tightest scope

@@ -38,6 +38,11 @@ output "log_group_arn" {
   value       = aws_cloudwatch_log_group.this.arn
 }
 
+output "stream_consumer_arn" {
+  description = "ARN of the enhanced fan-out consumer the mapping reads through, or `null` without enhanced fan-out."
+  value       = one(aws_kinesis_stream_consumer.this[*].arn)
+}
+
 output "event_source_mapping_uuid" {
   description = "UUID of the Kinesis event-source mapping."
   value       = aws_lambda_event_source_mapping.this.uuid

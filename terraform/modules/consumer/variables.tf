@@ -285,6 +285,45 @@ variable "maximum_record_age_in_seconds" {
   }
 }
 
+variable "tumbling_window_in_seconds" {
+  description = "Tumbling window length in seconds (0-900; 0 = none). With a window, the function receives and must return a per-window `state` (this consumer does not aggregate; keep 0 unless your function does)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.tumbling_window_in_seconds >= 0 && var.tumbling_window_in_seconds <= 900
+    error_message = "tumbling_window_in_seconds must be between 0 and 900."
+  }
+}
+
+variable "filter_criteria" {
+  description = "FilterCriteria patterns (AWS's JSON filter syntax, e.g. `jsonencode({ data = { read_location = [\"Car\"] } })`); a record is delivered if any matches, the others are dropped before invocation. At most 5. `[]` (default) delivers everything."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.filter_criteria) <= 5 && alltrue([for p in var.filter_criteria : can(jsondecode(p))])
+    error_message = "filter_criteria holds at most 5 patterns, each a JSON object."
+  }
+}
+
+variable "metrics_config" {
+  description = "Metric groups of the mapping (`metrics_config`). Valid values: `EventCount` (Kinesis's only group). Default `[\"EventCount\"]`: the dropped-events alarm reads it; `[]` turns it off (and that alarm sees nothing)."
+  type        = list(string)
+  default     = ["EventCount"]
+
+  validation {
+    condition     = alltrue([for m in var.metrics_config : m == "EventCount"])
+    error_message = "metrics_config may only hold EventCount for a Kinesis mapping."
+  }
+}
+
+variable "enhanced_fan_out" {
+  description = "`true`: register a stream consumer (`aws_kinesis_stream_consumer`) and map it instead of the stream: dedicated throughput per shard and pushed records (about 70 ms end to end vs about 200 ms polled), at the cost of consumer-shard hours. Default `false`."
+  type        = bool
+  default     = false
+}
+
 variable "parallelization_factor" {
   description = "Concurrent batches per shard (1-10). Ordering per partition key is kept at any value."
   type        = number

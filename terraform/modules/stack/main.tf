@@ -94,6 +94,10 @@ module "consumer" {
   maximum_retry_attempts             = var.maximum_retry_attempts
   maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
   parallelization_factor             = var.parallelization_factor
+  tumbling_window_in_seconds         = var.tumbling_window_in_seconds
+  filter_criteria                    = var.filter_criteria
+  metrics_config                     = var.metrics_config
+  enhanced_fan_out                   = var.enhanced_fan_out
 
   alarm_sns_topic_arns            = var.alarm_sns_topic_arns
   alarm_period_seconds            = var.alarm_period_seconds

@@ -291,6 +291,30 @@ variable "maximum_record_age_in_seconds" {
   }
 }
 
+variable "tumbling_window_in_seconds" {
+  description = "Tumbling window length in seconds (0-900; 0 = none). This consumer does not aggregate, so keep 0 unless your function returns window `state`."
+  type        = number
+  default     = 0
+}
+
+variable "filter_criteria" {
+  description = "FilterCriteria patterns (AWS's JSON filter syntax); records matching none are dropped before invocation. At most 5; `[]` delivers everything."
+  type        = list(string)
+  default     = []
+}
+
+variable "metrics_config" {
+  description = "Metric groups of the mapping: `[\"EventCount\"]` (default; the dropped-events alarm reads it) or `[]`."
+  type        = list(string)
+  default     = ["EventCount"]
+}
+
+variable "enhanced_fan_out" {
+  description = "`true`: read through a registered stream consumer (enhanced fan-out: dedicated throughput, pushed records, about 70 ms instead of about 200 ms end to end). Default `false`."
+  type        = bool
+  default     = false
+}
+
 variable "parallelization_factor" {
   description = "Concurrent batches per shard (1-10)."
   type        = number

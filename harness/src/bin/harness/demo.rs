@@ -60,6 +60,7 @@ impl DemoArgs {
             follow: false,
             checkpoint_file: Some(plumbing::default_checkpoint_file(&names.stream)),
             poll_interval: None,
+            function_timeout: None,
         };
         let replay =
             Arc::new(Replay::new(&sdk, config, Function::InProcess(consumer.clone())).await?);

@@ -28,6 +28,9 @@ pub struct ReplayArgs {
     /// Poll each shard at most once per this many milliseconds, as AWS's mapping does (about 1000) [default: as fast as records come].
     #[arg(long)]
     poll_interval_ms: Option<u64>,
+    /// The function's timeout (e.g. `30s`, `500ms`): a longer invocation fails, as a function error [default: none].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    function_timeout: Option<Duration>,
     /// Replay a file instead of the stream: the producer's JSON lines or captured Kinesis events.
     #[arg(long, conflicts_with = "follow")]
     from_file: Option<PathBuf>,
@@ -84,14 +87,20 @@ struct MappingArgs {
     /// Concurrent batches per shard (1-10); a partition key's records stay in order.
     #[arg(long, default_value_t = 1)]
     parallelization_factor: u32,
-    /// SQS URL of the on-failure destination [default: the provisioned on-failure queue].
+    /// The on-failure destination: an SQS queue (URL or ARN), an SNS topic ARN or an S3 bucket ARN (arn:aws:s3:::<bucket>) [default: the provisioned on-failure queue].
     #[arg(long)]
     on_failure: Option<String>,
+    /// A FilterCriteria pattern (AWS's JSON filter syntax, e.g. '{"data":{"read_location":["Car"]}}'); up to 5, a record is delivered if any matches.
+    #[arg(long = "filter", value_name = "PATTERN")]
+    filters: Vec<String>,
+    /// Tumbling window length in seconds (1-900; 0 = none): the function gets and returns a per-window `state`.
+    #[arg(long, default_value_t = 0)]
+    tumbling_window_seconds: u64,
 }
 
 impl MappingArgs {
-    fn settings(&self, on_failure: String) -> MappingSettings {
-        MappingSettings {
+    fn settings(&self, on_failure: String) -> anyhow::Result<MappingSettings> {
+        Ok(MappingSettings {
             batch_size: self.batch_size,
             batching_window: Duration::from_millis(self.batching_window_ms),
             starting_position: self.starting_position,
@@ -103,7 +112,11 @@ impl MappingArgs {
                 .map(Duration::from_secs),
             parallelization_factor: self.parallelization_factor,
             on_failure: Some(self.on_failure.clone().unwrap_or(on_failure)),
-        }
+            filter: harness::FilterCriteria::parse(&self.filters)?,
+            tumbling_window: (self.tumbling_window_seconds > 0)
+                .then(|| Duration::from_secs(self.tumbling_window_seconds)),
+            enabled: true,
+        })
     }
 }
 
@@ -129,7 +142,7 @@ impl ReplayArgs {
             stream: self.stream.clone(),
             region: environment.region.clone(),
             function_name: emulators::Names::default().function,
-            settings: self.mapping.settings(on_failure_queue),
+            settings: self.mapping.settings(on_failure_queue)?,
             follow: self.follow,
             checkpoint_file: (!self.no_checkpoint && self.from_file.is_none()).then(|| {
                 self.checkpoint_file
@@ -137,6 +150,7 @@ impl ReplayArgs {
                     .unwrap_or_else(|| plumbing::default_checkpoint_file(&self.stream))
             }),
             poll_interval: self.poll_interval_ms.map(Duration::from_millis),
+            function_timeout: self.function_timeout,
         };
         let summary = match &self.from_file {
             Some(path) => {

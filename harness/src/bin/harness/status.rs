@@ -9,12 +9,19 @@ pub struct StatusArgs {
     /// Print the status as JSON.
     #[arg(long)]
     json: bool,
+    /// Print only the AWS emulator's endpoint URL (for scripts and recipes).
+    #[arg(long, conflicts_with = "json")]
+    aws_endpoint: bool,
 }
 
 impl StatusArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         match Environment::load() {
+            Some(environment) if self.aws_endpoint => println!("{}", environment.aws_endpoint),
             Some(environment) => print(&environment, self.json).await,
+            None if self.aws_endpoint => {
+                anyhow::bail!("the emulators are not running: run `harness up` first")
+            }
             None => println!("not running (no {})", local::state_path().display()),
         }
         Ok(())
