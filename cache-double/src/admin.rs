@@ -1,9 +1,9 @@
 //! The admin HTTP endpoint, on its own loopback port: `/health`, `/stats`,
-//! `POST /block` / `POST /unblock` to simulate an outage, and `POST /faults`
-//! to change the injected latency and error rate while running.
+//! `/block` / `/unblock` to simulate an outage (GET as momento-local's test
+//! clients send it, including Go's `//block`, or POST), and `POST /faults` to
+//! change the injected latency and error rate while running.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -41,6 +41,16 @@ pub struct CacheStats {
     pub items: usize,
     pub bytes: usize,
     pub evictions: u64,
+    /// Live items and their bytes per type: `scalar`, `dictionary`, `list`,
+    /// `set`, `sorted_set`.
+    pub by_type: BTreeMap<String, TypeStats>,
+}
+
+/// Items of one type in one cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeStats {
+    pub items: usize,
+    pub bytes: usize,
 }
 
 /// A snapshot of everything `/stats` reports.
@@ -53,6 +63,13 @@ pub fn stats(shared: &Shared) -> AdminStats {
                 items: cache.len(),
                 bytes: cache.bytes(),
                 evictions: cache.evictions(),
+                by_type: cache
+                    .by_type()
+                    .into_iter()
+                    .map(|(kind, (items, bytes))| {
+                        (kind.name().to_owned(), TypeStats { items, bytes })
+                    })
+                    .collect(),
             };
             (name, stats)
         })
@@ -60,25 +77,23 @@ pub fn stats(shared: &Shared) -> AdminStats {
     AdminStats {
         calls: shared.stats.snapshot(),
         caches,
-        blocked: shared.blocked.load(Ordering::Relaxed),
+        blocked: shared.blocked(),
     }
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
+    let block = || get(block).post(block);
+    let unblock = || get(unblock).post(unblock);
     Router::new()
         .route("/health", get(|| async { "ok\n" }))
         .route(
             "/stats",
             get(|State(s): State<Arc<Shared>>| async move { Json(stats(&s)) }),
         )
-        .route(
-            "/block",
-            post(|State(s): State<Arc<Shared>>| async move { set_blocked(&s, true) }),
-        )
-        .route(
-            "/unblock",
-            post(|State(s): State<Arc<Shared>>| async move { set_blocked(&s, false) }),
-        )
+        .route("/block", block())
+        .route("//block", block())
+        .route("/unblock", unblock())
+        .route("//unblock", unblock())
         .route(
             "/faults",
             post(
@@ -124,8 +139,16 @@ fn set_faults(shared: &Shared, body: FaultsBody) -> Result<&'static str, (Status
     Ok("faults set\n")
 }
 
+async fn block(State(shared): State<Arc<Shared>>) -> &'static str {
+    set_blocked(&shared, true)
+}
+
+async fn unblock(State(shared): State<Arc<Shared>>) -> &'static str {
+    set_blocked(&shared, false)
+}
+
 fn set_blocked(shared: &Shared, blocked: bool) -> &'static str {
-    shared.blocked.store(blocked, Ordering::Relaxed);
+    shared.set_blocked(blocked);
     tracing::info!(blocked, "admin: block state changed");
     if blocked {
         "blocked\n"

@@ -6,17 +6,21 @@
 //! kebab case (`unavailable`, `not-found`, ...), `error-rpcs` / `delay-rpcs`
 //! list RPC names separated by spaces (`get set dictionary-get`), `delay-ms`
 //! delays the reply (errors included), and `error-count` / `delay-count` limit
-//! the fault to the first N matching requests of one `request-id`.
+//! the fault to the first N matching requests of one `request-id`. For the
+//! streaming RPCs, `stream-error-rpcs` / `stream-error` /
+//! `stream-error-message-limit` end each matching stream with that error
+//! after N messages (heartbeats count); [`StreamFault`] does that inside the
+//! service, where the stream is made.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::{Stream, StreamExt};
 use http::{HeaderMap, Request, Response};
 use parking_lot::Mutex;
 use rand::Rng;
@@ -60,12 +64,15 @@ pub fn parse_code(name: &str) -> Option<Code> {
     )
 }
 
-/// momento-local's name for an RPC: the method in kebab case, with its two
-/// aliases (SetIfNotExists is `set-if`, ListErase is `list-remove`).
+/// momento-local's name for an RPC: the method in kebab case, with its
+/// aliases (SetIfNotExists is `set-if`, ListErase is `list-remove`, the
+/// topic RPCs are `topic-publish` and `topic-subscribe`).
 pub fn local_rpc_name(method: &str) -> String {
     match method {
         "SetIfNotExists" => return "set-if".into(),
         "ListErase" => return "list-remove".into(),
+        "Publish" => return "topic-publish".into(),
+        "Subscribe" => return "topic-subscribe".into(),
         _ => {}
     }
     let mut name = String::with_capacity(method.len() + 4);
@@ -124,7 +131,7 @@ impl Faults {
                 return plan;
             }
         }
-        if shared.blocked.load(Ordering::Relaxed) {
+        if shared.blocked() {
             plan.error = Some(Status::unavailable(
                 "the cache double is blocked (simulated outage)",
             ));
@@ -169,6 +176,48 @@ impl Faults {
                 }
             }
         }
+    }
+}
+
+/// momento-local's mid-stream error: after `after` messages, the stream ends
+/// with `status`. Read per stream, so a client that reconnects with the same
+/// headers meets it again.
+#[derive(Debug, Clone)]
+pub struct StreamFault {
+    after: usize,
+    status: Status,
+}
+
+pub type FaultyStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+impl StreamFault {
+    /// The fault the headers ask for on `method` (gRPC name, e.g. `GetBatch`).
+    pub fn from_headers(headers: &HeaderMap, method: &str) -> Option<Self> {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let rpc = local_rpc_name(method);
+        if !text("stream-error-rpcs")?
+            .split_whitespace()
+            .any(|r| r == rpc)
+        {
+            return None;
+        }
+        let code = parse_code(text("stream-error")?)?;
+        let after = text("stream-error-message-limit")
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        Some(Self {
+            after,
+            status: Status::new(code, format!("injected by stream-error for {rpc}")),
+        })
+    }
+
+    /// `stream`, cut after `after` messages with the error.
+    pub fn apply<T: Send + 'static>(
+        self,
+        stream: impl Stream<Item = Result<T, Status>> + Send + 'static,
+    ) -> FaultyStream<T> {
+        let error = futures::stream::once(async move { Err(self.status) });
+        Box::pin(stream.take(self.after).chain(error))
     }
 }
 
@@ -259,6 +308,13 @@ mod tests {
         assert_eq!(local_rpc_name("DictionaryGet"), "dictionary-get");
         assert_eq!(local_rpc_name("SetIfNotExists"), "set-if");
         assert_eq!(local_rpc_name("UpdateTtl"), "update-ttl");
+        assert_eq!(local_rpc_name("ListErase"), "list-remove");
+        assert_eq!(
+            local_rpc_name("SortedSetLengthByScore"),
+            "sorted-set-length-by-score"
+        );
+        assert_eq!(local_rpc_name("Publish"), "topic-publish");
+        assert_eq!(local_rpc_name("Subscribe"), "topic-subscribe");
     }
 
     #[test]

@@ -73,9 +73,36 @@ impl Scs for Floor {
         dictionary_increment(DictionaryIncrementRequest, DictionaryIncrementResponse, "DictionaryIncrement");
         dictionary_delete(DictionaryDeleteRequest, DictionaryDeleteResponse, "DictionaryDelete");
         dictionary_length(DictionaryLengthRequest, DictionaryLengthResponse, "DictionaryLength");
+        get_with_hash(GetWithHashRequest, GetWithHashResponse, "GetWithHash");
+        set_if_hash(SetIfHashRequest, SetIfHashResponse, "SetIfHash");
+        set_fetch(SetFetchRequest, SetFetchResponse, "SetFetch");
+        set_sample(SetSampleRequest, SetSampleResponse, "SetSample");
+        set_union(SetUnionRequest, SetUnionResponse, "SetUnion");
+        set_difference(SetDifferenceRequest, SetDifferenceResponse, "SetDifference");
+        set_contains(SetContainsRequest, SetContainsResponse, "SetContains");
+        set_length(SetLengthRequest, SetLengthResponse, "SetLength");
+        set_pop(SetPopRequest, SetPopResponse, "SetPop");
+        list_push_front(ListPushFrontRequest, ListPushFrontResponse, "ListPushFront");
+        list_push_back(ListPushBackRequest, ListPushBackResponse, "ListPushBack");
+        list_pop_front(ListPopFrontRequest, ListPopFrontResponse, "ListPopFront");
+        list_pop_back(ListPopBackRequest, ListPopBackResponse, "ListPopBack");
+        list_erase(ListEraseRequest, ListEraseResponse, "ListErase");
+        list_remove(ListRemoveRequest, ListRemoveResponse, "ListRemove");
+        list_fetch(ListFetchRequest, ListFetchResponse, "ListFetch");
+        list_length(ListLengthRequest, ListLengthResponse, "ListLength");
+        list_concatenate_front(ListConcatenateFrontRequest, ListConcatenateFrontResponse, "ListConcatenateFront");
+        list_concatenate_back(ListConcatenateBackRequest, ListConcatenateBackResponse, "ListConcatenateBack");
+        list_retain(ListRetainRequest, ListRetainResponse, "ListRetain");
+        sorted_set_put(SortedSetPutRequest, SortedSetPutResponse, "SortedSetPut");
+        sorted_set_fetch(SortedSetFetchRequest, SortedSetFetchResponse, "SortedSetFetch");
+        sorted_set_get_score(SortedSetGetScoreRequest, SortedSetGetScoreResponse, "SortedSetGetScore");
+        sorted_set_remove(SortedSetRemoveRequest, SortedSetRemoveResponse, "SortedSetRemove");
+        sorted_set_increment(SortedSetIncrementRequest, SortedSetIncrementResponse, "SortedSetIncrement");
+        sorted_set_get_rank(SortedSetGetRankRequest, SortedSetGetRankResponse, "SortedSetGetRank");
+        sorted_set_length(SortedSetLengthRequest, SortedSetLengthResponse, "SortedSetLength");
+        sorted_set_length_by_score(SortedSetLengthByScoreRequest, SortedSetLengthByScoreResponse, "SortedSetLengthByScore");
+        sorted_set_union_store(SortedSetUnionStoreRequest, SortedSetUnionStoreResponse, "SortedSetUnionStore");
     }
-
-    crate::unimplemented::scs_stubs!();
 }
 
 /// A running floor server on a free loopback port. Dropping it stops it.

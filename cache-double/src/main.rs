@@ -18,7 +18,7 @@ struct Args {
     #[arg(long, env = "CACHE_DOUBLE_ADDR", default_value = "127.0.0.1:9090")]
     addr: SocketAddr,
 
-    /// Address for the admin HTTP API (/health, /stats, POST /block, POST /unblock).
+    /// Address for the admin HTTP API (/health, /stats, /block, /unblock, POST /faults).
     /// Use "off" to disable it.
     #[arg(
         long,
@@ -47,6 +47,11 @@ struct Args {
     /// Refuse items (key + value) larger than this many bytes, as Momento does (5 MB).
     #[arg(long, default_value_t = 5 * 1024 * 1024)]
     max_item_bytes: usize,
+
+    /// Refuse a collection element (list value, set member, dictionary field or
+    /// value, sorted-set value) larger than this many bytes, as Momento does (128 KB).
+    #[arg(long, default_value_t = 128 * 1024)]
+    max_element_bytes: usize,
 
     /// Delay every reply by this much, e.g. "1800us" or "2ms", to mimic the
     /// network between Lambda and Momento (timer granularity is about 1 ms).
@@ -130,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
             max_bytes: args.max_bytes,
             max_items: args.max_items,
             max_item_bytes: args.max_item_bytes,
+            max_element_bytes: args.max_element_bytes,
         },
         faults: FaultConfig {
             api_key: args.api_key,

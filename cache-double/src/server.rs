@@ -3,10 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use momento_protos::cache_client::pubsub::pubsub_server::PubsubServer;
 use momento_protos::cache_client::scs_server::ScsServer;
 use momento_protos::control_client::scs_control_server::ScsControlServer;
 use tokio::net::TcpListener;
@@ -17,6 +17,7 @@ use tonic::transport::Server;
 
 use crate::admin::{self, AdminStats};
 use crate::faults::{FaultConfig, Faults, GateLayer};
+use crate::pubsub::TopicPlane;
 use crate::service::{ControlPlane, DataPlane};
 use crate::state::{Injected, Shared};
 use crate::store::Limits;
@@ -115,6 +116,7 @@ async fn serve_shared(
                 .max_encoding_message_size(max_message),
         )
         .add_service(ScsControlServer::new(ControlPlane::new(shared.clone())))
+        .add_service(PubsubServer::new(TopicPlane::new(shared.clone())))
         .serve_with_incoming_shutdown(incoming, stop(stop_rx))
         .await;
     purge_task.abort();
@@ -211,7 +213,7 @@ impl CacheDouble {
 
     /// Same as `POST /block` or `/unblock`.
     pub fn set_blocked(&self, blocked: bool) {
-        self.shared.blocked.store(blocked, Ordering::Relaxed);
+        self.shared.set_blocked(blocked);
     }
 
     /// Stops serving and waits until the ports are closed.

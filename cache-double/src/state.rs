@@ -1,14 +1,16 @@
 //! State shared by the gRPC services, the fault layer and the admin endpoint.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use std::time::Duration;
 
 use parking_lot::RwLock;
+use tokio::sync::watch;
 use tonic::{Code, Status};
 
+use crate::pubsub::Topics;
 use crate::stats::Stats;
 use crate::store::{Cache, Limits};
 
@@ -18,8 +20,12 @@ pub struct Shared {
     /// Bounds applied to each cache.
     pub limits: Limits,
     pub stats: Stats,
-    /// Set by `/block`: every RPC answers UNAVAILABLE until `/unblock`.
-    pub blocked: AtomicBool,
+    /// Set by `/block`: every RPC answers UNAVAILABLE until `/unblock`
+    /// (read on every call, so an atomic rather than the channel below).
+    blocked: AtomicBool,
+    /// The same switch for open subscriptions, which `/block` ends.
+    blocked_changes: watch::Sender<bool>,
+    pub topics: Topics,
     /// Latency and error rate, set at start and changeable through `/faults`.
     pub injected: RwLock<Injected>,
 }
@@ -42,6 +48,8 @@ impl Shared {
             limits,
             stats: Stats::default(),
             blocked: AtomicBool::new(false),
+            blocked_changes: watch::channel(false).0,
+            topics: Topics::default(),
             injected: RwLock::default(),
         }
     }
@@ -75,9 +83,28 @@ impl Shared {
         true
     }
 
-    /// Deletes `name`; false if it did not exist.
+    /// Deletes `name` and ends its topics; false if it did not exist.
     pub fn delete_cache(&self, name: &str) -> bool {
-        self.caches.write().remove(name).is_some()
+        let deleted = self.caches.write().remove(name).is_some();
+        if deleted {
+            self.topics.remove_cache(name);
+        }
+        deleted
+    }
+
+    pub fn blocked(&self) -> bool {
+        self.blocked.load(Ordering::Relaxed)
+    }
+
+    /// `/block` (true) or `/unblock` (false).
+    pub fn set_blocked(&self, blocked: bool) {
+        self.blocked.store(blocked, Ordering::Relaxed);
+        self.blocked_changes.send_replace(blocked);
+    }
+
+    /// Follows the block switch (for streams that must end when it is set).
+    pub fn watch_blocked(&self) -> watch::Receiver<bool> {
+        self.blocked_changes.subscribe()
     }
 
     /// Cache names, sorted.

@@ -1,5 +1,7 @@
 //! The in-memory store: one [`Cache`] per cache name, each a set of shards
-//! holding items with per-item expiry, bounded in bytes and items.
+//! holding items with per-item expiry, bounded in bytes and items. What an
+//! item holds is a [`Value`]: a scalar or one of the collections, each in a
+//! module of its own ([`dictionary`], [`list`], [`set`], [`sorted_set`]).
 //!
 //! Expired items are invisible at once (every read checks the deadline) and
 //! are removed by [`Cache::purge_expired`] (run periodically by the server)
@@ -7,7 +9,13 @@
 //! random items of a shard and drop the least recently used, preferring
 //! expired ones. Shards are `IndexMap`s so a random item is one index away.
 
-use std::collections::HashMap;
+pub mod dictionary;
+pub mod list;
+pub mod set;
+pub mod sorted_set;
+pub mod value;
+
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
@@ -29,8 +37,10 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Evict once the cache holds more than this many items.
     pub max_items: usize,
-    /// Reject a single item (key plus value, or dictionary) larger than this.
+    /// Reject a single item (key plus value, or a whole collection) larger than this.
     pub max_item_bytes: usize,
+    /// Reject a collection element larger than this (Momento: 128 KB).
+    pub max_element_bytes: usize,
 }
 
 impl Default for Limits {
@@ -39,31 +49,20 @@ impl Default for Limits {
             max_bytes: 256 * 1024 * 1024,
             max_items: 1_000_000,
             max_item_bytes: 5 * 1024 * 1024,
+            max_element_bytes: 128 * 1024,
         }
     }
 }
 
-/// What an item holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Scalar(Bytes),
-    Dictionary(HashMap<Bytes, Bytes>),
-}
-
-impl Value {
-    fn size(&self) -> usize {
-        match self {
-            Value::Scalar(v) => v.len(),
-            Value::Dictionary(d) => d.iter().map(|(f, v)| f.len() + v.len() + 16).sum(),
-        }
-    }
-}
+pub use value::{ItemType, Value};
 
 /// Why an operation on an item failed; the service maps these to gRPC codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("item is {size} bytes, more than the {max}-byte item size limit")]
     TooLarge { size: usize, max: usize },
+    #[error("element is {size} bytes, more than the {max}-byte element size limit")]
+    ElementTooLarge { size: usize, max: usize },
     #[error("item is not of the type this operation needs (found {found})")]
     WrongType { found: &'static str },
     #[error("value is not an integer that fits in 64 bits")]
@@ -102,6 +101,20 @@ pub struct Cache {
     items: AtomicUsize,
     ticks: AtomicU64,
     evictions: AtomicU64,
+}
+
+/// What a [`Cache::modify`] closure did with the item it was given.
+#[derive(Debug)]
+pub enum Effect {
+    /// Nothing changed.
+    Unchanged,
+    /// The value was changed in place; `Some(ttl)` sets a new deadline.
+    Changed(Option<Duration>),
+    /// Store this value (creating the item, or replacing it); `Some(ttl)`
+    /// sets a new deadline, `None` keeps the current one.
+    Put(Value, Option<Duration>),
+    /// Delete the item (a collection whose last element went).
+    Removed,
 }
 
 /// What [`Cache::update`] does with an item.
@@ -216,10 +229,9 @@ impl Cache {
         }
     }
 
-    /// The one read-modify-write primitive every conditional or collection
-    /// operation is built on. `f` sees the live item (`None` if absent or
-    /// expired) with its remaining TTL, and says what to do with it and what
-    /// to answer.
+    /// Read-modify-write of a whole value: `f` sees the live item (`None`
+    /// if absent or expired) with its remaining TTL, and says what to store
+    /// and what to answer. For scalars and conditional writes.
     ///
     /// # Errors
     /// Whatever `f` returns, or [`StoreError::TooLarge`] for a new value.
@@ -227,56 +239,118 @@ impl Cache {
     where
         F: FnOnce(Option<(&Value, Duration)>) -> Result<(Change, T), StoreError>,
     {
+        self.modify(key, |current| {
+            let (change, answer) = f(current.map(|(value, ttl)| (&*value, ttl)))?;
+            let effect = match change {
+                Change::Keep => Effect::Unchanged,
+                Change::Put(value, ttl) => Effect::Put(value, ttl),
+                Change::Remove => Effect::Removed,
+            };
+            Ok((effect, answer))
+        })
+    }
+
+    /// The primitive every write is built on, collections included: `f`
+    /// gets the live item mutably (`None` if absent or expired) with its
+    /// remaining TTL, may change it in place, and says what it did. A
+    /// collection checks the size limits before it grows.
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or [`StoreError::TooLarge`] for a new value.
+    pub fn modify<T, F>(&self, key: Bytes, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Option<(&mut Value, Duration)>) -> Result<(Effect, T), StoreError>,
+    {
         let now = Instant::now();
         let mut shard = self.shard(&key).write();
         let current = shard
             .items
-            .get(&key)
+            .get_mut(&key)
             .filter(|item| item.live(now))
-            .map(|item| (&item.value, item.expires_at - now));
-        let old_deadline = current.as_ref().map(|(_, ttl)| now + *ttl);
-        let (change, answer) = f(current)?;
-        let (value, ttl) = match change {
-            Change::Keep => return Ok(answer),
-            Change::Remove => {
+            .map(|item| {
+                let ttl = item.expires_at - now;
+                (&mut item.value, ttl)
+            });
+        let (effect, answer) = f(current)?;
+        match effect {
+            Effect::Unchanged => Ok(answer),
+            Effect::Removed => {
                 let removed = shard.items.swap_remove(&key);
                 drop(shard);
                 if let Some(item) = removed {
                     self.uncharge(item.charged);
                 }
-                return Ok(answer);
+                Ok(answer)
             }
-            Change::Put(value, ttl) => (value, ttl),
-        };
-        let size = key.len() + value.size();
-        if size > self.limits.max_item_bytes {
-            return Err(StoreError::TooLarge {
-                size,
-                max: self.limits.max_item_bytes,
-            });
+            Effect::Changed(ttl) => {
+                let item = shard.items.get_mut(&key).expect("changed in place");
+                let charged = key.len() + item.value.size() + ITEM_OVERHEAD;
+                let before = std::mem::replace(&mut item.charged, charged);
+                if let Some(ttl) = ttl {
+                    item.expires_at = now + ttl;
+                }
+                item.last_used.store(self.tick(), Ordering::Relaxed);
+                drop(shard);
+                if charged >= before {
+                    self.bytes.fetch_add(charged - before, Ordering::Relaxed);
+                    self.enforce_limits();
+                } else {
+                    self.bytes.fetch_sub(before - charged, Ordering::Relaxed);
+                }
+                Ok(answer)
+            }
+            Effect::Put(value, ttl) => {
+                let size = key.len() + value.size();
+                if size > self.limits.max_item_bytes {
+                    return Err(StoreError::TooLarge {
+                        size,
+                        max: self.limits.max_item_bytes,
+                    });
+                }
+                let old_deadline = shard
+                    .items
+                    .get(&key)
+                    .filter(|item| item.live(now))
+                    .map(|item| item.expires_at);
+                let expires_at = match (ttl, old_deadline) {
+                    (Some(ttl), _) => now + ttl,
+                    (None, Some(deadline)) => deadline,
+                    // Callers always give a TTL when they create an item; be safe anyway.
+                    (None, None) => now + Duration::from_secs(86_400),
+                };
+                let charged = size + ITEM_OVERHEAD;
+                let item = Item {
+                    value,
+                    expires_at,
+                    last_used: AtomicU64::new(self.tick()),
+                    charged,
+                };
+                let old = shard.items.insert(key, item);
+                drop(shard);
+                if let Some(old) = old {
+                    self.uncharge(old.charged);
+                }
+                self.bytes.fetch_add(charged, Ordering::Relaxed);
+                self.items.fetch_add(1, Ordering::Relaxed);
+                self.enforce_limits();
+                Ok(answer)
+            }
         }
-        let expires_at = match (ttl, old_deadline) {
-            (Some(ttl), _) => now + ttl,
-            (None, Some(deadline)) => deadline,
-            // Callers always give a TTL when they create an item; be safe anyway.
-            (None, None) => now + Duration::from_secs(86_400),
-        };
-        let charged = size + ITEM_OVERHEAD;
-        let item = Item {
-            value,
-            expires_at,
-            last_used: AtomicU64::new(self.tick()),
-            charged,
-        };
-        let old = shard.items.insert(key, item);
-        drop(shard);
-        if let Some(old) = old {
-            self.uncharge(old.charged);
+    }
+
+    /// Live items and their bytes, by type (for `/stats`).
+    pub fn by_type(&self) -> BTreeMap<ItemType, (usize, usize)> {
+        let now = Instant::now();
+        let mut counts: BTreeMap<ItemType, (usize, usize)> =
+            ItemType::ALL.iter().map(|t| (*t, (0, 0))).collect();
+        for shard in self.shards.iter() {
+            for item in shard.read().items.values().filter(|i| i.live(now)) {
+                let entry = counts.entry(item.value.item_type()).or_default();
+                entry.0 += 1;
+                entry.1 += item.charged;
+            }
         }
-        self.bytes.fetch_add(charged, Ordering::Relaxed);
-        self.items.fetch_add(1, Ordering::Relaxed);
-        self.enforce_limits();
-        Ok(answer)
+        counts
     }
 
     /// Removes every item.
@@ -378,6 +452,17 @@ impl Cache {
     }
 }
 
+/// A value stored by Increment or DictionaryIncrement: a base-10 `i64`.
+///
+/// # Errors
+/// [`StoreError::NotAnInteger`] for anything else.
+pub fn parse_integer(value: &[u8]) -> Result<i64, StoreError> {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .ok_or(StoreError::NotAnInteger)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,5 +544,35 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, StoreError::TooLarge { size: 11, max: 10 });
         assert!(cache.is_empty());
+    }
+
+    #[tokio::test]
+    async fn collections_changed_in_place_keep_the_accounting_right() {
+        let cache = Cache::new(Limits::default());
+        let ttl = Duration::from_secs(60);
+        cache
+            .modify("l".into(), |current| {
+                assert!(current.is_none());
+                let mut list = list::List::default();
+                list.push_back(vec!["a".into(), "b".into()], 0);
+                Ok((Effect::Put(Value::List(list), Some(ttl)), ()))
+            })
+            .unwrap();
+        let one = cache.bytes();
+        cache
+            .modify("l".into(), |current| {
+                let Some((Value::List(list), _)) = current else {
+                    panic!("a list")
+                };
+                list.push_back(vec!["c".into()], 0);
+                Ok((Effect::Changed(None), ()))
+            })
+            .unwrap();
+        assert_eq!(cache.bytes(), one + 1 + value::ELEMENT_OVERHEAD);
+        assert_eq!(cache.by_type()[&ItemType::List].0, 1);
+        cache
+            .modify("l".into(), |_| Ok((Effect::Removed, ())))
+            .unwrap();
+        assert_eq!((cache.len(), cache.bytes()), (0, 0));
     }
 }

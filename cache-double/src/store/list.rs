@@ -1,0 +1,196 @@
+//! Lists: ordered, duplicates allowed. Fetch and retain slice as Python
+//! does (start inclusive, end exclusive, negative indexes from the end,
+//! bounds clamped); pushes and concatenations can truncate the other end to
+//! a size (0 = no truncation). An emptied list is removed by the caller.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+use super::value::ELEMENT_OVERHEAD;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct List {
+    items: VecDeque<Bytes>,
+    bytes: usize,
+}
+
+/// What one element costs.
+pub fn cost(value: &[u8]) -> usize {
+    value.len() + ELEMENT_OVERHEAD
+}
+
+/// The half-open range `[start, end)` selects in a list of `len`.
+pub fn slice(len: usize, start: Option<i64>, end: Option<i64>) -> std::ops::Range<usize> {
+    let at = |i: i64| -> usize {
+        if i < 0 {
+            len.saturating_sub(i.unsigned_abs() as usize)
+        } else {
+            (i as usize).min(len)
+        }
+    };
+    let start = start.map_or(0, at);
+    let end = end.map_or(len, at);
+    if start >= end {
+        start..start
+    } else {
+        start..end
+    }
+}
+
+impl List {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn size(&self) -> usize {
+        self.bytes
+    }
+
+    /// `values` in front, in their order; then drop from the back down to
+    /// `truncate_back_to` elements (0: keep all).
+    pub fn push_front(&mut self, values: Vec<Bytes>, truncate_back_to: usize) {
+        for value in values.into_iter().rev() {
+            self.bytes += cost(&value);
+            self.items.push_front(value);
+        }
+        if truncate_back_to > 0 {
+            while self.items.len() > truncate_back_to {
+                let dropped = self.items.pop_back().expect("longer than the bound");
+                self.bytes -= cost(&dropped);
+            }
+        }
+    }
+
+    /// `values` at the back; then drop from the front down to
+    /// `truncate_front_to` elements (0: keep all).
+    pub fn push_back(&mut self, values: Vec<Bytes>, truncate_front_to: usize) {
+        for value in values {
+            self.bytes += cost(&value);
+            self.items.push_back(value);
+        }
+        if truncate_front_to > 0 {
+            while self.items.len() > truncate_front_to {
+                let dropped = self.items.pop_front().expect("longer than the bound");
+                self.bytes -= cost(&dropped);
+            }
+        }
+    }
+
+    pub fn pop_front(&mut self) -> Option<Bytes> {
+        let value = self.items.pop_front()?;
+        self.bytes -= cost(&value);
+        Some(value)
+    }
+
+    pub fn pop_back(&mut self) -> Option<Bytes> {
+        let value = self.items.pop_back()?;
+        self.bytes -= cost(&value);
+        Some(value)
+    }
+
+    pub fn fetch(&self, start: Option<i64>, end: Option<i64>) -> Vec<Bytes> {
+        self.items
+            .range(slice(self.len(), start, end))
+            .cloned()
+            .collect()
+    }
+
+    /// Keeps only the slice.
+    pub fn retain(&mut self, start: Option<i64>, end: Option<i64>) {
+        let keep = slice(self.len(), start, end);
+        self.items = self.items.drain(keep).collect();
+        self.bytes = self.items.iter().map(|v| cost(v)).sum();
+    }
+
+    /// Removes every element equal to `value`.
+    pub fn remove_value(&mut self, value: &[u8]) {
+        self.items.retain(|v| v.as_ref() != value);
+        self.bytes = self.items.iter().map(|v| cost(v)).sum();
+    }
+
+    /// Removes the elements in each `(begin, count)` range of indexes.
+    pub fn erase(&mut self, ranges: &[(usize, usize)]) {
+        let mut index = 0;
+        self.items.retain(|_| {
+            let keep = !ranges
+                .iter()
+                .any(|&(begin, count)| index >= begin && index < begin.saturating_add(count));
+            index += 1;
+            keep
+        });
+        self.bytes = self.items.iter().map(|v| cost(v)).sum();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(values: &[&str]) -> List {
+        let mut l = List::default();
+        l.push_back(
+            values.iter().map(|v| Bytes::from(v.to_string())).collect(),
+            0,
+        );
+        l
+    }
+
+    fn strings(values: Vec<Bytes>) -> Vec<String> {
+        values
+            .into_iter()
+            .map(|v| String::from_utf8(v.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn slices_as_the_proto_documents() {
+        let digits: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        let l = list(&digits.iter().map(String::as_str).collect::<Vec<_>>());
+        let fetch = |s, e| strings(l.fetch(s, e));
+        let d = |r: std::ops::Range<usize>| digits[r].to_vec();
+        assert_eq!(fetch(Some(5), Some(0)), d(0..0));
+        assert_eq!(fetch(Some(-5), None), d(5..10));
+        assert_eq!(fetch(Some(-5), Some(0)), d(0..0));
+        assert_eq!(fetch(Some(2), Some(-6)), d(2..4));
+        assert_eq!(fetch(Some(-7), Some(-2)), d(3..8));
+        assert_eq!(fetch(Some(-2), Some(-6)), d(0..0));
+        assert_eq!(fetch(Some(0), Some(0)), d(0..0));
+        assert_eq!(fetch(Some(0), Some(5)), d(0..5));
+        assert_eq!(fetch(None, Some(100)), d(0..10));
+        let one = list(&["a"]);
+        assert_eq!(strings(one.fetch(Some(-1), Some(1))), ["a"]);
+        assert!(one.fetch(Some(1), Some(-1)).is_empty());
+        assert!(one.fetch(Some(0), Some(-1)).is_empty());
+    }
+
+    #[test]
+    fn pushes_keep_order_and_truncate_the_other_end() {
+        let mut l = list(&["1", "2", "3"]);
+        l.push_front(vec!["4".into(), "5".into(), "6".into()], 0);
+        assert_eq!(strings(l.fetch(None, None)), ["4", "5", "6", "1", "2", "3"]);
+        let mut l = list(&["1", "2", "3"]);
+        l.push_back(vec!["4".into(), "5".into(), "6".into()], 5);
+        assert_eq!(strings(l.fetch(None, None)), ["2", "3", "4", "5", "6"]);
+        l.push_front(vec!["0".into()], 2);
+        assert_eq!(strings(l.fetch(None, None)), ["0", "2"]);
+        assert_eq!(l.size(), 2 * (1 + ELEMENT_OVERHEAD));
+    }
+
+    #[test]
+    fn retain_remove_erase_and_pop() {
+        let mut l = list(&["a", "b", "c", "a", "d", "e"]);
+        l.remove_value(b"a");
+        assert_eq!(strings(l.fetch(None, None)), ["b", "c", "d", "e"]);
+        l.erase(&[(0, 1), (2, 1)]);
+        assert_eq!(strings(l.fetch(None, None)), ["c", "e"]);
+        l.retain(Some(-1), None);
+        assert_eq!(strings(l.fetch(None, None)), ["e"]);
+        assert_eq!(l.pop_back(), Some("e".into()));
+        assert_eq!((l.pop_front(), l.len(), l.size()), (None, 0, 0));
+    }
+}
