@@ -46,6 +46,9 @@ data "aws_iam_policy_document" "this" {
   }
 
   # Enhanced fan-out: the mapping subscribes through the registered consumer.
+  # A consumer's ARN ends in its creation time (".../consumer/NAME:1525898737");
+  # the ":*" covers that suffix for this one consumer name, including after
+  # a re-creation, and does not depend on an emulator filling it in.
   dynamic "statement" {
     for_each = var.enhanced_fan_out ? [1] : []
 
@@ -53,7 +56,7 @@ data "aws_iam_policy_document" "this" {
       sid       = "ReadThroughFanOutConsumer"
       effect    = "Allow"
       actions   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
-      resources = [aws_kinesis_stream_consumer.this[0].arn]
+      resources = ["${var.stream_arn}/consumer/${aws_kinesis_stream_consumer.this[0].name}:*"]
     }
   }
 
