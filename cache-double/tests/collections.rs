@@ -751,16 +751,16 @@ async fn collection_ttls_are_set_on_create_and_refreshed_only_when_asked() {
     let long_refresh = CollectionTtl::new(Some(Duration::from_secs(600)), true);
 
     client
-        .send_request(ListPushBackRequest::new(CACHE, "l", "a").ttl(short.clone()))
+        .send_request(ListPushBackRequest::new(CACHE, "l", "a").ttl(short))
         .await
         .unwrap();
     client
-        .send_request(ListPushBackRequest::new(CACHE, "l", "b").ttl(long_no_refresh.clone()))
+        .send_request(ListPushBackRequest::new(CACHE, "l", "b").ttl(long_no_refresh))
         .await
         .unwrap();
     assert!(remaining("l").await <= Duration::from_secs(60));
     client
-        .send_request(ListPushBackRequest::new(CACHE, "l", "c").ttl(long_refresh.clone()))
+        .send_request(ListPushBackRequest::new(CACHE, "l", "c").ttl(long_refresh))
         .await
         .unwrap();
     assert!(remaining("l").await > Duration::from_secs(60));

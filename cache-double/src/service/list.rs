@@ -22,18 +22,27 @@ enum End {
     Back,
 }
 
-/// Adds `values` at `end`, then truncates the other end to `truncate` (0:
-/// none); the length after.
-fn push(
-    plane: &DataPlane,
-    rpc: &str,
-    cache: &Cache,
+/// One push or concatenation, whichever RPC it came from.
+struct Push {
     name: Vec<u8>,
     values: Vec<Vec<u8>>,
     end: End,
+    /// Truncate the other end to this length afterwards (0: do not).
     truncate: u32,
-    (ttl_ms, refresh): (u64, bool),
-) -> Result<u32, tonic::Status> {
+    ttl_ms: u64,
+    refresh: bool,
+}
+
+/// Adds the values at their end, then truncates the other end; the length after.
+fn push(plane: &DataPlane, rpc: &str, cache: &Cache, push: Push) -> Result<u32, tonic::Status> {
+    let Push {
+        name,
+        values,
+        end,
+        truncate,
+        ttl_ms,
+        refresh,
+    } = push;
     check_key(&name)?;
     let ttl = ttl(ttl_ms)?;
     let limits = cache.limits();
@@ -77,11 +86,14 @@ pub fn push_front(
         plane,
         "ListPushFront",
         &cache,
-        r.list_name,
-        vec![r.value],
-        End::Front,
-        r.truncate_back_to_size,
-        (r.ttl_milliseconds, r.refresh_ttl),
+        Push {
+            name: r.list_name,
+            values: vec![r.value],
+            end: End::Front,
+            truncate: r.truncate_back_to_size,
+            ttl_ms: r.ttl_milliseconds,
+            refresh: r.refresh_ttl,
+        },
     )?;
     Ok(Response::new(pb::ListPushFrontResponse { list_length }))
 }
@@ -96,11 +108,14 @@ pub fn push_back(
         plane,
         "ListPushBack",
         &cache,
-        r.list_name,
-        vec![r.value],
-        End::Back,
-        r.truncate_front_to_size,
-        (r.ttl_milliseconds, r.refresh_ttl),
+        Push {
+            name: r.list_name,
+            values: vec![r.value],
+            end: End::Back,
+            truncate: r.truncate_front_to_size,
+            ttl_ms: r.ttl_milliseconds,
+            refresh: r.refresh_ttl,
+        },
     )?;
     Ok(Response::new(pb::ListPushBackResponse { list_length }))
 }
@@ -115,11 +130,14 @@ pub fn concatenate_front(
         plane,
         "ListConcatenateFront",
         &cache,
-        r.list_name,
-        r.values,
-        End::Front,
-        r.truncate_back_to_size,
-        (r.ttl_milliseconds, r.refresh_ttl),
+        Push {
+            name: r.list_name,
+            values: r.values,
+            end: End::Front,
+            truncate: r.truncate_back_to_size,
+            ttl_ms: r.ttl_milliseconds,
+            refresh: r.refresh_ttl,
+        },
     )?;
     Ok(Response::new(pb::ListConcatenateFrontResponse {
         list_length,
@@ -136,11 +154,14 @@ pub fn concatenate_back(
         plane,
         "ListConcatenateBack",
         &cache,
-        r.list_name,
-        r.values,
-        End::Back,
-        r.truncate_front_to_size,
-        (r.ttl_milliseconds, r.refresh_ttl),
+        Push {
+            name: r.list_name,
+            values: r.values,
+            end: End::Back,
+            truncate: r.truncate_front_to_size,
+            ttl_ms: r.ttl_milliseconds,
+            refresh: r.refresh_ttl,
+        },
     )?;
     Ok(Response::new(pb::ListConcatenateBackResponse {
         list_length,

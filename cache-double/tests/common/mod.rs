@@ -76,3 +76,14 @@ pub fn raw_get(key: &str, headers: &[(&'static str, &str)]) -> tonic::Request<pb
         headers,
     )
 }
+
+/// The SDK's topic client for the double.
+pub fn topic_client(double: &CacheDouble) -> momento::TopicClient {
+    let settings =
+        ClientSettings::new(Some(&double.endpoint()), ApiKey::new(local_api_key(SECRET)));
+    momento::TopicClient::builder()
+        .configuration(momento::topics::configurations::Laptop::latest())
+        .credential_provider(settings.credential_provider().expect("credentials"))
+        .build()
+        .expect("topic client builds")
+}
