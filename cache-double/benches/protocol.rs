@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bench_report::{Distribution, Figure, Results};
 use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
 use cache_double::floor::FloorServer;
 use cache_double::{CacheDouble, DoubleConfig};
@@ -213,4 +214,29 @@ fn main() {
         gets.errors, 0,
         "the double answered with errors during the benchmark"
     );
+
+    let mut saved = Results::new("protocol", "cargo bench -p cache-double --bench protocol");
+    for (name, figures) in [("floor", &floor_figures), ("double", &double_figures)] {
+        let mut micros = Histogram::<u64>::new(3).expect("histogram");
+        for v in figures.latency.iter_recorded() {
+            micros
+                .record_n(v.value_iterated_to() / 1_000, v.count_at_value())
+                .expect("in range");
+        }
+        saved.distributions.push(Distribution::from_micros(
+            "sequential Get latency (both runs)",
+            name,
+            &micros,
+        ));
+        saved.figures.push(Figure::new(
+            "Get throughput",
+            name,
+            figures.ops_per_sec,
+            "ops/s",
+        ));
+    }
+    match saved.save() {
+        Ok(path) => println!("saved {}", path.display()),
+        Err(e) => eprintln!("could not save the results: {e}"),
+    }
 }
