@@ -9,12 +9,14 @@ use cache_double::{serve, DoubleConfig, FaultConfig, Limits};
 use clap::Parser;
 
 /// A Momento-compatible cache server (gRPC, plaintext) for local development
-/// and tests. Point the Momento SDK at it with an insecure endpoint override,
-/// e.g. `http://127.0.0.1:9090`.
+/// and tests: scalars, dictionaries, lists, sets, sorted sets, topics and the
+/// cache control plane. Point the Momento SDK at it with an insecure endpoint
+/// override, e.g. `http://127.0.0.1:9090`. For an SDK's momento-local tests:
+/// `--addr 127.0.0.1:8080 --admin-addr 127.0.0.1:9090`.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Address for the gRPC API (Momento data and control planes).
+    /// Address for the gRPC API (Momento data plane, topics, control plane).
     #[arg(long, env = "CACHE_DOUBLE_ADDR", default_value = "127.0.0.1:9090")]
     addr: SocketAddr,
 
