@@ -7,6 +7,8 @@
 //!   SecureString parameter, dead-letter queue and cache, idempotently, with
 //!   one set of default [`Names`].
 //! - [`stream_records`]: everything that reached a stream, for delivery checks.
+//! - [`proxy`]: a proxy in front of an emulator's AWS API that lets a test
+//!   refuse or throttle chosen calls or entries.
 //!
 //! Every server binds 127.0.0.1 on a port chosen at start, so tests run in
 //! parallel and beside a developer's own running environment; each stops
@@ -19,6 +21,7 @@ mod local;
 mod moto;
 mod names;
 mod provision;
+pub mod proxy;
 mod stream;
 
 pub use aws::sdk_config;

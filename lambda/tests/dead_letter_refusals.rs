@@ -103,143 +103,108 @@ async fn a_refused_letter_is_retried_and_no_later_letter_is_sent_twice() {
     assert_eq!(refused, HashSet::from([seq(3)]), "the proxy did refuse B");
 }
 
-/// An HTTP proxy in front of moto's SQS that refuses the dead letters of
-/// chosen records (by the `sequence_number` in their body): a SendMessage
-/// for one gets a 500 (the SDK's retries get the same), a SendMessageBatch
-/// forwards the other entries and reports the chosen ones as Failed.
+/// A proxy in front of moto's SQS that refuses the dead letters of chosen
+/// records (by the `sequence_number` in their body): a SendMessage for one
+/// gets a 500 (the SDK's retries get the same), a SendMessageBatch forwards
+/// the other entries and reports the chosen ones as Failed.
 mod refusing_proxy {
     use std::collections::HashSet;
     use std::sync::Arc;
 
-    use axum::body::{to_bytes, Body};
-    use axum::extract::State;
-    use axum::http::{HeaderMap, Request, Response};
+    use emulators::proxy::{self, Call, Intercept};
     use parking_lot::Mutex;
     use serde_json::{json, Value};
 
     pub struct Proxy {
         pub endpoint: String,
-        state: Arc<Inner>,
+        refusals: Arc<Refusals>,
     }
 
-    struct Inner {
-        upstream: String,
+    #[derive(Default)]
+    struct Refusals {
         refuse: Mutex<HashSet<String>>,
         refused: Mutex<HashSet<String>>,
-        http: reqwest::Client,
     }
 
     impl Proxy {
         pub fn refuse(&self, sequence_number: &str) {
-            self.state.refuse.lock().insert(sequence_number.to_owned());
+            self.refusals
+                .refuse
+                .lock()
+                .insert(sequence_number.to_owned());
         }
 
         pub fn refuse_nothing(&self) {
-            self.state.refuse.lock().clear();
+            self.refusals.refuse.lock().clear();
         }
 
         pub fn refused_sequence_numbers(&self) -> HashSet<String> {
-            self.state.refused.lock().clone()
+            self.refusals.refused.lock().clone()
         }
     }
 
     pub async fn start(upstream: &str) -> Proxy {
-        let state = Arc::new(Inner {
-            upstream: upstream.to_owned(),
-            refuse: Mutex::new(HashSet::new()),
-            refused: Mutex::new(HashSet::new()),
-            http: reqwest::Client::new(),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Proxy { endpoint, state }
+        let refusals = Arc::new(Refusals::default());
+        let endpoint = proxy::start(upstream, refusals.clone()).await;
+        Proxy { endpoint, refusals }
     }
 
-    /// The record a letter body is about, if it is refused.
-    fn refused(inner: &Inner, body: &str) -> Option<String> {
-        let letter: Value = serde_json::from_str(body).ok()?;
-        let sequence = letter["sequence_number"].as_str()?;
-        inner
-            .refuse
-            .lock()
-            .contains(sequence)
-            .then(|| sequence.to_owned())
-    }
-
-    async fn forward(inner: &Inner, headers: &HeaderMap, body: Vec<u8>) -> (u16, Vec<u8>) {
-        let mut request = inner.http.post(&inner.upstream).body(body);
-        for (name, value) in headers {
-            if name != "host" && name != "content-length" {
-                request = request.header(name.as_str(), value.as_bytes());
+    impl Refusals {
+        /// Whether the letter in `entry["MessageBody"]` is refused; notes it if so.
+        fn refuses(&self, entry: &Value) -> bool {
+            let letter: Option<Value> = entry["MessageBody"]
+                .as_str()
+                .and_then(|body| serde_json::from_str(body).ok());
+            let Some(sequence) = letter.as_ref().and_then(|l| l["sequence_number"].as_str()) else {
+                return false;
+            };
+            let refused = self.refuse.lock().contains(sequence);
+            if refused {
+                self.refused.lock().insert(sequence.to_owned());
             }
+            refused
         }
-        let response = request.send().await.unwrap();
-        (
-            response.status().as_u16(),
-            response.bytes().await.unwrap().to_vec(),
-        )
     }
 
-    async fn handle(State(inner): State<Arc<Inner>>, request: Request<Body>) -> Response<Body> {
-        let (parts, body) = request.into_parts();
-        let body = to_bytes(body, usize::MAX).await.unwrap().to_vec();
-        let target = parts
-            .headers
-            .get("x-amz-target")
-            .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned())
-            .unwrap_or_default();
-        let (status, out) = if target.ends_with(".SendMessage") {
-            let call: Value = serde_json::from_slice(&body).unwrap();
-            match refused(&inner, call["MessageBody"].as_str().unwrap_or_default()) {
-                Some(sequence) => {
-                    inner.refused.lock().insert(sequence);
+    impl Intercept for Refusals {
+        async fn call(&self, call: Call) -> (u16, Vec<u8>) {
+            match call.operation() {
+                "SendMessage" => {
+                    let message: Value = serde_json::from_slice(call.body()).unwrap();
+                    if !self.refuses(&message) {
+                        return call.forward(call.body().to_vec()).await;
+                    }
                     let error = json!({
                         "__type": "com.amazonaws.sqs#InternalError",
                         "message": "refused by the test proxy"
                     });
                     (500, serde_json::to_vec(&error).unwrap())
                 }
-                None => forward(&inner, &parts.headers, body).await,
+                "SendMessageBatch" => {
+                    let mut batch: Value = serde_json::from_slice(call.body()).unwrap();
+                    let entries = batch["Entries"].as_array().unwrap().clone();
+                    let (dropped, kept): (Vec<Value>, Vec<Value>) =
+                        entries.into_iter().partition(|e| self.refuses(e));
+                    let mut reply = json!({"Successful": [], "Failed": []});
+                    if !kept.is_empty() {
+                        batch["Entries"] = Value::Array(kept);
+                        let (status, out) = call.forward(serde_json::to_vec(&batch).unwrap()).await;
+                        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&out));
+                        reply = serde_json::from_slice(&out).unwrap();
+                    }
+                    let failed = reply["Failed"].as_array_mut().unwrap();
+                    for entry in dropped {
+                        failed.push(json!({
+                            "Id": entry["Id"],
+                            "SenderFault": false,
+                            "Code": "InternalError",
+                            "Message": "refused by the test proxy"
+                        }));
+                    }
+                    (200, serde_json::to_vec(&reply).unwrap())
+                }
+                _ => call.forward(call.body().to_vec()).await,
             }
-        } else if target.ends_with(".SendMessageBatch") {
-            let mut call: Value = serde_json::from_slice(&body).unwrap();
-            let entries = call["Entries"].as_array().unwrap().clone();
-            let (kept, dropped): (Vec<Value>, Vec<Value>) = entries.into_iter().partition(|e| {
-                refused(&inner, e["MessageBody"].as_str().unwrap_or_default()).is_none()
-            });
-            for entry in &dropped {
-                let sequence = refused(&inner, entry["MessageBody"].as_str().unwrap()).unwrap();
-                inner.refused.lock().insert(sequence);
-            }
-            let mut reply = json!({"Successful": [], "Failed": []});
-            if !kept.is_empty() {
-                call["Entries"] = Value::Array(kept);
-                let (status, out) =
-                    forward(&inner, &parts.headers, serde_json::to_vec(&call).unwrap()).await;
-                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&out));
-                reply = serde_json::from_slice(&out).unwrap();
-            }
-            let failed = reply["Failed"].as_array_mut().unwrap();
-            for entry in dropped {
-                failed.push(json!({
-                    "Id": entry["Id"],
-                    "SenderFault": false,
-                    "Code": "InternalError",
-                    "Message": "refused by the test proxy"
-                }));
-            }
-            (200, serde_json::to_vec(&reply).unwrap())
-        } else {
-            forward(&inner, &parts.headers, body).await
-        };
-        Response::builder()
-            .status(status)
-            .header("content-type", "application/x-amz-json-1.0")
-            .body(Body::from(out))
-            .unwrap()
+        }
     }
 }

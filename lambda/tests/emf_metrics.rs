@@ -4,16 +4,11 @@
 
 mod common;
 
-use common::{Env, Events};
+use common::{emf_collector, Env, Events};
 
 #[tokio::test]
 async fn a_batch_flushes_one_emf_document() {
-    let collector = metrics_cloudwatch_embedded::Builder::new()
-        .cloudwatch_namespace("KinesisConsumer")
-        .with_dimension("FunctionName", "test-function")
-        .init()
-        .unwrap();
-    consumer::metrics::describe();
+    let collector = emf_collector();
 
     let env = Env::start().await;
     let (consumer, _captured) = env.consumer(&env.config()).await;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Env, Events, Logs};
+use common::{emf_collector, Env, Events, Logs};
 
 #[tokio::test]
 async fn a_missing_cache_is_loud_and_records_are_still_enriched() {
@@ -15,12 +15,7 @@ async fn a_missing_cache_is_loud_and_records_are_still_enriched() {
         .with_max_level(tracing::Level::INFO)
         .with_writer(logs.clone())
         .init();
-    let collector = metrics_cloudwatch_embedded::Builder::new()
-        .cloudwatch_namespace("KinesisConsumer")
-        .with_dimension("FunctionName", "test-function")
-        .init()
-        .unwrap();
-    consumer::metrics::describe();
+    let collector = emf_collector();
 
     let env = Env::start().await;
     let mut config = env.config();

@@ -213,102 +213,64 @@ mod throttling_proxy {
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Arc;
 
-    use axum::body::{to_bytes, Body};
-    use axum::extract::State;
-    use axum::http::{HeaderMap, Request, Response};
+    use emulators::proxy::{self, Call, Intercept};
     use serde_json::{json, Value};
 
-    struct Proxy {
-        moto: String,
+    struct Throttle {
         faults: AtomicU32,
         /// Throttle every entry instead of every other one.
         all: bool,
-        http: reqwest::Client,
     }
 
     /// Starts the proxy; returns its endpoint.
     pub async fn start(moto: &str, faults: u32, all: bool) -> String {
-        let state = Arc::new(Proxy {
-            moto: moto.to_owned(),
+        let throttle = Throttle {
             faults: AtomicU32::new(faults),
             all,
-            http: reqwest::Client::new(),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let app = axum::Router::new().fallback(handle).with_state(state);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        endpoint
+        };
+        proxy::start(moto, Arc::new(throttle)).await
     }
 
-    async fn forward(proxy: &Proxy, headers: &HeaderMap, body: Vec<u8>) -> (u16, Vec<u8>) {
-        let mut request = proxy.http.post(&proxy.moto).body(body);
-        for (name, value) in headers {
-            if name != "host" && name != "content-length" {
-                request = request.header(name.as_str(), value.as_bytes());
+    fn throttled() -> Value {
+        json!({
+            "ErrorCode": "ProvisionedThroughputExceededException",
+            "ErrorMessage": "Rate exceeded for shard (injected by the test proxy)"
+        })
+    }
+
+    impl Intercept for Throttle {
+        async fn call(&self, call: Call) -> (u16, Vec<u8>) {
+            let inject = call.operation() == "PutRecords"
+                && self
+                    .faults
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+            if !inject {
+                return call.forward(call.body().to_vec()).await;
             }
-        }
-        let response = request.send().await.unwrap();
-        (
-            response.status().as_u16(),
-            response.bytes().await.unwrap().to_vec(),
-        )
-    }
-
-    async fn handle(State(proxy): State<Arc<Proxy>>, request: Request<Body>) -> Response<Body> {
-        let (parts, body) = request.into_parts();
-        let body = to_bytes(body, usize::MAX).await.unwrap().to_vec();
-        let is_put_records = parts
-            .headers
-            .get("x-amz-target")
-            .is_some_and(|t| t.as_bytes().ends_with(b".PutRecords"));
-        let inject = is_put_records
-            && proxy
-                .faults
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-        let (status, out) = if inject && proxy.all {
-            let call: Value = serde_json::from_slice(&body).unwrap();
-            let count = call["Records"].as_array().unwrap().len();
-            let failed = json!({
-                "ErrorCode": "ProvisionedThroughputExceededException",
-                "ErrorMessage": "Rate exceeded for shard (injected by the test proxy)"
-            });
-            let reply = json!({"FailedRecordCount": count, "Records": vec![failed; count]});
-            (200, serde_json::to_vec(&reply).unwrap())
-        } else if inject {
-            let mut call: Value = serde_json::from_slice(&body).unwrap();
-            let entries = call["Records"].as_array().unwrap().clone();
-            let kept: Vec<Value> = entries.iter().step_by(2).cloned().collect();
-            call["Records"] = Value::Array(kept);
-            let (status, reply) =
-                forward(&proxy, &parts.headers, serde_json::to_vec(&call).unwrap()).await;
+            let mut put: Value = serde_json::from_slice(call.body()).unwrap();
+            let entries = put["Records"].as_array().unwrap().clone();
+            if self.all {
+                let reply = json!({
+                    "FailedRecordCount": entries.len(),
+                    "Records": vec![throttled(); entries.len()]
+                });
+                return (200, serde_json::to_vec(&reply).unwrap());
+            }
+            put["Records"] = entries.iter().step_by(2).cloned().collect();
+            let (status, reply) = call.forward(serde_json::to_vec(&put).unwrap()).await;
             assert_eq!(status, 200);
             let reply: Value = serde_json::from_slice(&reply).unwrap();
             let mut written = reply["Records"].as_array().unwrap().iter();
             let results: Vec<Value> = (0..entries.len())
                 .map(|i| match i % 2 {
                     0 => written.next().unwrap().clone(),
-                    _ => json!({
-                        "ErrorCode": "ProvisionedThroughputExceededException",
-                        "ErrorMessage": "Rate exceeded for shard (injected by the test proxy)"
-                    }),
+                    _ => throttled(),
                 })
                 .collect();
-            let throttled = entries.len() / 2;
-            (
-                200,
-                serde_json::to_vec(&json!({"FailedRecordCount": throttled, "Records": results}))
-                    .unwrap(),
-            )
-        } else {
-            forward(&proxy, &parts.headers, body).await
-        };
-        Response::builder()
-            .status(status)
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(Body::from(out))
-            .unwrap()
+            let reply = json!({"FailedRecordCount": entries.len() / 2, "Records": results});
+            (200, serde_json::to_vec(&reply).unwrap())
+        }
     }
 }
 

@@ -514,8 +514,13 @@ pub struct TcpGate {
 }
 
 impl TcpGate {
-    /// Listens on a free loopback port and forwards to `upstream`.
-    pub async fn start(upstream: SocketAddr) -> Self {
+    /// Listens on a free loopback port and forwards to the emulator at
+    /// `endpoint` (`http://127.0.0.1:PORT`).
+    pub async fn start(endpoint: &str) -> Self {
+        let upstream: SocketAddr = endpoint
+            .trim_start_matches("http://")
+            .parse()
+            .expect("an emulator's loopback endpoint");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (open, opened) = watch::channel(true);

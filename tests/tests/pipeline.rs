@@ -4,7 +4,6 @@
 //! things break on purpose.
 #![cfg(feature = "integration")]
 
-use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -164,13 +163,7 @@ async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
     // The consumer reaches the AWS emulator through a gate; the producer and the mapping
     // do not. No record is poison, so the consumer's only AWS calls after
     // init are DynamoDB reads: shutting the gate is a DynamoDB outage.
-    let aws: SocketAddr = pipeline
-        .aws
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let gate = TcpGate::start(aws).await;
+    let gate = TcpGate::start(pipeline.aws.endpoint()).await;
     let gated = sdk_config(&gate.endpoint(), &pipeline.names.region).await;
     let mut config = pipeline.config.clone();
     // Both cache tiers expire at once, so every batch reads DynamoDB.
@@ -222,13 +215,7 @@ async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
 #[tokio::test]
 async fn records_given_up_on_during_an_outage_come_back_with_redrive() {
     let pipeline = Pipeline::start().await;
-    let aws: SocketAddr = pipeline
-        .aws
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let gate = TcpGate::start(aws).await;
+    let gate = TcpGate::start(pipeline.aws.endpoint()).await;
     // No SDK retries: each failed invocation costs one refused connection.
     let gated = sdk_config(&gate.endpoint(), &pipeline.names.region)
         .await

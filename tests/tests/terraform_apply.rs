@@ -19,16 +19,21 @@ const SENTINEL: &str = "sentinel-momento-key-7f3a91c2";
 const OUT_OF_BAND: &str = "out-of-band-momento-key-2c8e44d0";
 const ROTATED: &str = "rotated-momento-key-9b17e5a3";
 
-/// The consumer zip, built now (cargo's own freshness check makes this a
-/// no-op when nothing changed, e.g. right after `.ci/run` built it).
+/// The consumer zip for arm64 in the dev profile, built now (cargo's own
+/// freshness check makes this a no-op right after `.ci/run` built it). The
+/// emulator never runs it, and the dev build is minutes faster than the
+/// release one; it goes to its own folder so a deployable release zip is
+/// never replaced by it.
 fn fresh_zip() -> PathBuf {
     let root = workspace_root();
     let mut command = Command::new("bash");
-    command.arg(root.join(".ci/build-lambda.sh")).arg("--arm64");
+    command
+        .arg(root.join(".ci/build-lambda.sh"))
+        .args(["--arm64", "--dev"]);
     emulators::without_cargo_env(&mut command);
     let status = command.status().unwrap();
     assert!(status.success(), "the zip build failed");
-    root.join("target/lambda/bootstrap/bootstrap.zip")
+    root.join("target/lambda-dev/bootstrap/bootstrap.zip")
 }
 
 /// `terraform -chdir=<root> ...` with its data, state and plans in a

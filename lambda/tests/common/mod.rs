@@ -45,6 +45,18 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
 }
 
 /// The emulators, provisioned; the double requires [`SECRET`].
+/// The EMF recorder the bootstrap installs, with the consumer's metrics
+/// described; once per test binary (it is the global recorder).
+pub fn emf_collector() -> &'static metrics_cloudwatch_embedded::Collector {
+    let collector = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace("KinesisConsumer")
+        .with_dimension("FunctionName", "test-function")
+        .init()
+        .unwrap();
+    consumer::metrics::describe();
+    collector
+}
+
 pub struct Env(pub Emulators);
 
 impl std::ops::Deref for Env {
