@@ -87,6 +87,7 @@ test-integration:
 # every benchmark; the consumer's also prints the zip size if `just build` ran
 bench:
     cargo bench -p cache-double --bench protocol
+    cargo bench -p cache-double --bench collections
     cargo bench -p producer --bench strategies
     cargo bench -p consumer --bench consumer
     cargo bench -p harness --bench pipeline

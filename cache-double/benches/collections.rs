@@ -205,7 +205,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("client runtime");
-    client_rt.block_on(seed(&client(&double.endpoint(), 1)));
+    // The SDK's channel needs a runtime to connect in.
+    client_rt.block_on(async { seed(&client(&double.endpoint(), 1)).await });
 
     println!(
         "collections benchmark: {calls} sequential calls per operation, then {tasks} tasks on 4 connections for {seconds} s"

@@ -87,8 +87,11 @@ pub struct ReplayConfig {
     pub checkpoint_file: Option<PathBuf>,
     /// `None`: poll a shard again as soon as records come (2–8 ms while they
     /// flow, backing off to 200 ms when it is quiet), the local default.
-    /// `Some(d)`: at most one GetRecords per shard every `d`, as AWS's
-    /// mapping polls at a base rate of about once per second.
+    /// `Some(d)`: once a shard is caught up, its next GetRecords waits until
+    /// `d` after the last one, as AWS's mapping polls at a base rate of
+    /// about once per second; while the shard is behind (a full page, or
+    /// `MillisBehindLatest` above 0) it reads on without waiting, as AWS's
+    /// does.
     pub poll_interval: Option<Duration>,
     /// The function's timeout: an invocation that takes longer fails (as a
     /// function error). `None`: no limit.
@@ -446,6 +449,7 @@ impl Replay {
         let mut idle = MIN_IDLE;
         let mut last_records = Instant::now();
         let mut last_poll: Option<tokio::time::Instant> = None;
+        let mut caught_up = true;
         loop {
             while !self.is_enabled() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -457,7 +461,9 @@ impl Replay {
                 self.close_window(shard, &mut window, false).await?;
                 return Ok(ShardEnd::Closed);
             };
-            if let (Some(interval), Some(last)) = (self.config.poll_interval, last_poll) {
+            if let (Some(interval), Some(last), true) =
+                (self.config.poll_interval, last_poll, caught_up)
+            {
                 tokio::time::sleep_until(last + interval).await;
             }
             last_poll = Some(tokio::time::Instant::now());
@@ -492,6 +498,8 @@ impl Replay {
                 .map(|r| StreamRecord::from_kinesis(shard, r))
                 .collect();
             let drained = got.is_empty() && page.millis_behind_latest().is_none_or(|m| m == 0);
+            caught_up =
+                got.len() < limit as usize && page.millis_behind_latest().is_none_or(|m| m == 0);
             iterator = page.next_shard_iterator().map(str::to_owned);
             if !got.is_empty() {
                 idle = MIN_IDLE;

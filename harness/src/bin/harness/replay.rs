@@ -25,7 +25,7 @@ pub struct ReplayArgs {
     /// Keep polling after the stream is drained (Ctrl-C stops).
     #[arg(long)]
     follow: bool,
-    /// Poll each shard at most once per this many milliseconds, as AWS's mapping does (about 1000) [default: as fast as records come].
+    /// Once a shard is caught up, poll it again only this many milliseconds after the last poll, as AWS's mapping does (about 1000); a shard that is behind is read on without waiting [default: as fast as records come].
     #[arg(long)]
     poll_interval_ms: Option<u64>,
     /// The function's timeout (e.g. `30s`, `500ms`): a longer invocation fails, as a function error [default: none].
