@@ -44,7 +44,6 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
     }
 }
 
-/// The emulators, provisioned; the double requires [`SECRET`].
 /// The EMF recorder the bootstrap installs, with the consumer's metrics
 /// described; once per test binary (it is the global recorder).
 pub fn emf_collector() -> &'static metrics_cloudwatch_embedded::Collector {
@@ -57,6 +56,7 @@ pub fn emf_collector() -> &'static metrics_cloudwatch_embedded::Collector {
     collector
 }
 
+/// The emulators, provisioned; the double requires [`SECRET`].
 pub struct Env(pub Emulators);
 
 impl std::ops::Deref for Env {
