@@ -497,9 +497,9 @@ impl Replay {
                 .iter()
                 .map(|r| StreamRecord::from_kinesis(shard, r))
                 .collect();
-            let drained = got.is_empty() && page.millis_behind_latest().is_none_or(|m| m == 0);
-            caught_up =
-                got.len() < limit as usize && page.millis_behind_latest().is_none_or(|m| m == 0);
+            let behind = page.millis_behind_latest().is_some_and(|m| m != 0);
+            let drained = got.is_empty() && !behind;
+            caught_up = got.len() < limit as usize && !behind;
             iterator = page.next_shard_iterator().map(str::to_owned);
             if !got.is_empty() {
                 idle = MIN_IDLE;
