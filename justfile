@@ -4,10 +4,17 @@
 # cargo-lambda and moto live in the git-ignored .local/venv when not on PATH
 export PATH := justfile_directory() + "/.local/venv/bin:" + env_var("PATH")
 
+# The local tools (harness, producer) come from one build in the dev profile:
+# every recipe asks for the same packages, so cargo builds once and later
+# recipes start at once. The Lambda zip has its own profile (`just build`).
+target_dir := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() + "/target")
+harness := target_dir + "/debug/harness"
+producer := target_dir + "/debug/producer"
+
 default:
     @just --list
 
-# the consumer's zip for Lambda (arm64, release): target/lambda/bootstrap/bootstrap.zip
+# the consumer's zip for Lambda (arm64, profile lambda-release): target/lambda/bootstrap/bootstrap.zip
 build:
     bash .ci/build-lambda.sh --arm64
 
@@ -17,45 +24,49 @@ build-x86:
 
 # --- local pipeline (all on 127.0.0.1; state, logs and checkpoints in .local/) ---
 
+# build the harness and the producer (dev profile); the recipes below run them
+tools:
+    cargo build -q -p harness -p producer --bins
+
 # start moto server and the cache double in the background (backend=docker: docker compose)
-local-up backend="native":
-    cargo run -q -p harness -- up --backend {{backend}}
+local-up backend="native": tools
+    {{harness}} up --backend {{backend}}
 
 # stop what local-up started
-local-down:
-    cargo run -q -p harness -- down
+local-down: tools
+    {{harness}} down
 
-status:
-    cargo run -q -p harness -- status
+status: tools
+    {{harness}} status
 
 # create the stream, table, SecureString, queue and cache on the emulators
-provision:
-    cargo run -q -p harness -- provision
+provision: tools
+    {{harness}} provision
 
 # the consumer under cargo lambda watch (Invoke API on 127.0.0.1:9000)
-watch:
-    cargo run -q -p harness -- watch
+watch: tools
+    {{harness}} watch
 
 # write records to the local stream, on whichever emulator `local-up` started (one task: moto's shards lose records under concurrent writes)
-produce n="1000":
+produce n="1000": tools
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-    cargo run -q -p producer --release -- --endpoint-url "$(cargo run -q -p harness -- status --aws-endpoint)" --stream model-one-stream -n {{n}} -c 1
+    {{producer}} --endpoint-url "$({{harness}} status --aws-endpoint)" --stream model-one-stream -n {{n}} -c 1
 
 # the local event-source mapping into the consumer (e.g. `just replay --follow`, `just replay --target invoke`)
-replay *args:
-    cargo run -q -p harness --release -- replay {{args}}
+replay *args: tools
+    {{harness}} replay {{args}}
 
 # deliver again what the mapping gave up on (its on-failure queue); `just redrive --deployed` on AWS
-redrive *args:
-    cargo run -q -p harness -- redrive {{args}}
+redrive *args: tools
+    {{harness}} redrive {{args}}
 
 # create the Momento cache (the local double; `just momento-cache --deployed` uses MOMENTO_API_KEY)
-momento-cache *args:
-    cargo run -q -p harness -- momento-cache {{args}}
+momento-cache *args: tools
+    {{harness}} momento-cache {{args}}
 
 # up → provision → produce 1,000 → replay → summary
-demo *args:
-    cargo run -q -p harness -- demo {{args}}
+demo *args: tools
+    {{harness}} demo {{args}}
 
 # --- Terraform ---
 
@@ -70,9 +81,9 @@ deploy: build
     terraform -chdir=terraform apply
 
 # apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`)
-deploy-local: build
+deploy-local: build tools
     terraform -chdir=terraform/local init
-    terraform -chdir=terraform/local apply -var endpoint="$(cargo run -q -p harness -- status --aws-endpoint)" -var momento_api_key=local
+    terraform -chdir=terraform/local apply -var endpoint="$({{harness}} status --aws-endpoint)" -var momento_api_key=local
 
 # --- checks ---
 

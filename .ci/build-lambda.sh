@@ -4,7 +4,8 @@
 # Rust target it needs.
 #
 # Usage: build-lambda.sh [--arm64|--x86-64] [--dev]
-#   default: the release zip you deploy, target/lambda/bootstrap/bootstrap.zip
+#   default: the zip you deploy, target/lambda/bootstrap/bootstrap.zip, built
+#            with the lambda-release profile (LTO; see Cargo.toml)
 #   --dev:   the dev profile into target/lambda-dev/bootstrap/bootstrap.zip, a
 #            few minutes faster; what CI and the Terraform apply test deploy to
 #            the emulator, which never runs it (never deploy it to AWS)
@@ -13,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 usage() { echo "usage: $0 [--arm64|--x86-64] [--dev]" >&2; exit 2; }
 target=aarch64-unknown-linux-gnu
 arch=--arm64
-profile=(--release)
+profile=(--profile lambda-release)
 lambda_dir=target/lambda
 for arg in "$@"; do
   case "$arg" in
@@ -24,15 +25,10 @@ for arg in "$@"; do
   esac
 done
 
+source .ci/install.sh
 export PATH="$PWD/.local/venv/bin:$PATH"
-if ! cargo lambda --help >/dev/null 2>&1; then
-  echo "installing cargo-lambda into .local/venv" >&2
-  [ -x .local/venv/bin/python ] || python3 -m venv .local/venv
-  .local/venv/bin/python -m pip install --quiet --disable-pip-version-check cargo-lambda
-fi
-if ! rustup target list --installed | grep -qx "$target"; then
-  rustup target add "$target"
-fi
+command -v cargo-lambda >/dev/null 2>&1 || venv_tool cargo-lambda cargo-lambda
+rust_target "$target"
 
 cargo lambda build ${profile[@]+"${profile[@]}"} "$arch" --output-format zip --lambda-dir "$lambda_dir" -p consumer --bin bootstrap
 zip=$lambda_dir/bootstrap/bootstrap.zip

@@ -55,12 +55,9 @@ unset TF_DATA_DIR
 
 # checkov and parliament, in the project's git-ignored venv (installed once).
 venv="$repo/.local/venv"
+source .ci/install.sh
 for tool in checkov parliament; do
-  if [ ! -x "$venv/bin/$tool" ]; then
-    say "installing $tool into $venv"
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$tool"
-  fi
+  venv_tool "$tool" "$tool"
 done
 
 # modules/stack and both roots declare the same variables; their defaults must
@@ -113,8 +110,10 @@ say "checkov -d terraform"
 # in two variants (defaults; every optional statement on). Any finding fails;
 # a justified one would be listed in .ci/parliament.yaml.
 say "parliament on the consumer role's rendered policies"
-moto="$(command -v moto_server || echo "$venv/bin/moto_server")"
-[ -x "$moto" ] || die "moto_server is not installed (bash .ci/run installs it into .local/venv)"
+if ! moto="$(command -v moto_server)"; then
+  venv_tool 'moto[server]' moto_server
+  moto="$venv/bin/moto_server"
+fi
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$moto" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto_pid=$!

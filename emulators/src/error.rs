@@ -5,8 +5,9 @@ use std::path::PathBuf;
 /// What went wrong, with enough context to act on it.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
-    #[error("moto_server is not installed and could not be installed with pip ({0}); install it with `pip install 'moto[server]'`")]
-    MotoInstall(String),
+    /// moto server is missing and could not be installed (`pip install 'moto[server]'` by hand is the way out).
+    #[error(transparent)]
+    Install(#[from] crate::install::InstallError),
     #[error("could not start {what}: {source}")]
     Spawn {
         what: String,

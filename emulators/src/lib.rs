@@ -6,6 +6,8 @@
 //! - [`provision`]: creates the stream, table (with the article's items),
 //!   SecureString parameter, dead-letter queue and cache, idempotently, with
 //!   one set of default [`Names`].
+//! - [`install`]: moto server, cargo-lambda and Rust targets installed when
+//!   missing, once per machine even when several processes ask at once.
 //! - [`stream_records`]: everything that reached a stream, for delivery checks.
 //! - [`proxy`]: a proxy in front of an emulator's AWS API that lets a test
 //!   refuse or throttle chosen calls or entries.
@@ -17,6 +19,7 @@
 mod aws;
 mod double;
 mod error;
+pub mod install;
 mod local;
 mod moto;
 mod names;
@@ -42,9 +45,21 @@ pub fn workspace_root() -> PathBuf {
     here.parent().map(PathBuf::from).unwrap_or(here)
 }
 
+static LOCAL_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Puts this process's `.local` folder at `dir` (the harness: its working
+/// directory's `.local`, or the one the user names). The first call wins;
+/// without one, it is the workspace's.
+pub fn use_local_dir(dir: PathBuf) {
+    let _ = LOCAL_DIR.set(dir);
+}
+
 /// The git-ignored folder for installed tools, logs and state.
 pub fn local_dir() -> PathBuf {
-    workspace_root().join(".local")
+    LOCAL_DIR
+        .get()
+        .cloned()
+        .unwrap_or_else(|| workspace_root().join(".local"))
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released for a child to take).

@@ -2,10 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::{free_port, local_dir, spawn_logged, EmulatorError};
+use crate::{free_port, spawn_logged, EmulatorError};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -119,54 +118,11 @@ pub async fn answers_http(address: &str) -> bool {
 }
 
 /// The `moto_server` program: on PATH, else in `.local/venv`, else installed
-/// there now with pip (once per process; it says so on stderr).
+/// there now with pip (once per machine checkout, whoever asks; it says so
+/// on stderr).
 ///
 /// # Errors
-/// [`EmulatorError::MotoInstall`] if it is missing and pip cannot install it.
+/// [`EmulatorError::Install`] with pip's output if it cannot be installed.
 pub fn find_or_install_moto() -> Result<PathBuf, EmulatorError> {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(found) = on_path("moto_server") {
-        return Ok(found);
-    }
-    let venv = local_dir().join("venv");
-    let program = venv.join("bin").join("moto_server");
-    if program.exists() {
-        return Ok(program);
-    }
-    eprintln!(
-        "moto_server not found: installing moto[server] into {}",
-        venv.display()
-    );
-    let python = on_path("python3")
-        .ok_or_else(|| EmulatorError::MotoInstall("python3 is not on PATH".into()))?;
-    run(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
-    run(Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "moto[server]"]))?;
-    if program.exists() {
-        Ok(program)
-    } else {
-        Err(EmulatorError::MotoInstall(format!(
-            "{} is still missing",
-            program.display()
-        )))
-    }
-}
-
-fn run(command: &mut Command) -> Result<(), EmulatorError> {
-    let status = command
-        .status()
-        .map_err(|e| EmulatorError::MotoInstall(format!("{command:?}: {e}")))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(EmulatorError::MotoInstall(format!(
-            "{command:?} exited with {status}"
-        )))
-    }
-}
-
-fn on_path(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
+    Ok(crate::install::moto_server()?)
 }

@@ -9,8 +9,8 @@
 //! - the first batch of a new container (empty L1), and warm batches;
 //! - peak RSS (`VmHWM`) of a container after a 2,000-record run.
 //!
-//! The binary is the release build for this machine (x86_64; Lambda's is
-//! arm64 from the same profile). `cargo bench -p harness --bench cold_start`.
+//! The binary is the zip's profile (`lambda-release`) built for this machine
+//! (x86_64; Lambda's is arm64 from the same profile). `cargo bench -p harness --bench cold_start`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use bench_report::{Distribution, Figure, Results};
 use emulators::Emulators;
 use harness::runtime_api::RuntimeApi;
-use harness::{EventSource, StreamRecord};
 use hdrhistogram::Histogram;
+use mapping::{EventSource, StreamRecord};
 use model::ModelOne;
 
 const SECRET: &str = "cold-start-bench";
@@ -40,15 +40,16 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(run(binary))
 }
 
-/// `cargo build --release --bin bootstrap`: the profile the zip ships with.
+/// `cargo build --profile lambda-release --bin bootstrap`: the profile the zip ships with.
 fn build_bootstrap() -> anyhow::Result<PathBuf> {
     let root = emulators::workspace_root();
-    eprintln!("building the release bootstrap (the zip's profile, for this machine) …");
+    eprintln!("building bootstrap in the zip's profile (lambda-release), for this machine …");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .args([
             "build",
-            "--release",
+            "--profile",
+            "lambda-release",
             "--quiet",
             "-p",
             "consumer",
@@ -61,7 +62,7 @@ fn build_bootstrap() -> anyhow::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release/bootstrap"))
+    Ok(target.join("lambda-release/bootstrap"))
 }
 
 struct Container {
@@ -244,7 +245,7 @@ fn records(first: usize, count: usize) -> Vec<StreamRecord> {
                 sequence_number: format!("{:056}", first * count + i),
                 partition_key: model.id.clone(),
                 data: model.to_json(),
-                arrival: harness::records::now_seconds(),
+                arrival: mapping::records::now_seconds(),
             }
         })
         .collect()

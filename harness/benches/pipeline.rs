@@ -21,7 +21,8 @@ use cache_double::CacheDouble;
 use clap::Parser;
 use consumer::{Captured, Config, Output};
 use emulators::{Aws, Emulators, Names};
-use harness::{Function, MappingSettings, Replay, ReplayConfig, StartingPosition};
+use harness::in_process::in_process;
+use mapping::{Backoff, EventSourceMapping, MappingConfig, MappingSettings, StartingPosition};
 
 const SECRET: &str = "pipeline-bench";
 
@@ -70,8 +71,8 @@ impl Pipeline {
         starting_position: StartingPosition,
         follow: bool,
         poll_interval: Option<Duration>,
-    ) -> anyhow::Result<ReplayConfig> {
-        Ok(ReplayConfig {
+    ) -> anyhow::Result<MappingConfig> {
+        Ok(MappingConfig {
             stream: self.names.stream.clone(),
             region: self.names.region.clone(),
             function_name: self.names.function.clone(),
@@ -84,6 +85,7 @@ impl Pipeline {
             checkpoint_file: None,
             poll_interval,
             function_timeout: None,
+            backoff: Backoff::AWS_LIKE,
         })
     }
 
@@ -120,12 +122,8 @@ async fn paced(
     let pipeline = pipeline().await?;
     let config = pipeline.replay(StartingPosition::Latest, true, poll_interval)?;
     let replay = Arc::new(
-        Replay::new(
-            &pipeline.sdk,
-            config,
-            Function::InProcess(pipeline.consumer.clone()),
-        )
-        .await?,
+        EventSourceMapping::new(&pipeline.sdk, config, in_process(pipeline.consumer.clone()))
+            .await?,
     );
     let running = {
         let replay = replay.clone();
@@ -171,12 +169,8 @@ async fn volume(records: u64) -> anyhow::Result<(f64, f64, f64)> {
     let produce_seconds = started.elapsed().as_secs_f64();
     let config = pipeline.replay(StartingPosition::TrimHorizon, false, None)?;
     let replay = Arc::new(
-        Replay::new(
-            &pipeline.sdk,
-            config,
-            Function::InProcess(pipeline.consumer.clone()),
-        )
-        .await?,
+        EventSourceMapping::new(&pipeline.sdk, config, in_process(pipeline.consumer.clone()))
+            .await?,
     );
     let replay_started = Instant::now();
     let summary = replay.run().await?;

@@ -1,23 +1,10 @@
-//! Local emulation of the pipeline's AWS side.
+//! Local emulation of the pipeline's AWS side, around the event-source
+//! mapping (the `mapping` crate).
 //!
 //! # Layout
-//! - [`replay`]: the local event-source mapping ([`Replay`]): polls the
-//!   stream, invokes a [`Function`], applies [`MappingSettings`] (batching,
-//!   ReportBatchItemFailures, bisection, retries, record age, on-failure
-//!   destination, parallelization, filters, tumbling windows, the 6 MB
-//!   payload limit, a function timeout, enabled/paused) with persisted
-//!   [`checkpoint`]s, and counts AWS's EventCount metrics.
-//! - [`shards`]: which shards may be read after a reshard (children after
-//!   all their parents).
-//! - [`filter`]: FilterCriteria patterns.
-//! - [`window`]: tumbling windows' boundaries, state and event fields.
-//! - [`records`]: stream records and the Kinesis events built from them.
-//! - [`destination`]: AWS's on-failure invocation record, sent to SQS, SNS or S3.
-//! - [`function`]: what gets invoked: the consumer in-process, the Lambda
-//!   Invoke API of `cargo lambda watch`, or any async function.
-//! - [`redrive`]: the way back for records the mapping gave up on: reads
-//!   the on-failure queue's pointers and delivers those ranges again
-//!   ([`Redrive`]), against the emulators or a deployment.
+//! - [`in_process`]: the consumer library as a [`mapping::Function`].
+//! - [`replay_file`]: records to replay from a file (the producer's
+//!   output, or captured Kinesis events).
 //! - [`runtime_api`]: the Lambda Runtime API, so a built `bootstrap` runs
 //!   as Lambda runs it (the cold-start benchmark).
 //! - [`watch`]: `cargo lambda watch` serving the consumer's `bootstrap`.
@@ -27,22 +14,7 @@
 //! what several subcommands share (provisioning, the consumer's local
 //! configuration).
 
-pub mod checkpoint;
-pub mod destination;
-pub mod filter;
-pub mod function;
-pub mod mapping;
-pub mod records;
-pub mod redrive;
-pub mod replay;
+pub mod in_process;
+pub mod replay_file;
 pub mod runtime_api;
-pub mod shards;
 pub mod watch;
-pub mod window;
-
-pub use filter::FilterCriteria;
-pub use function::{Function, InvokeError};
-pub use mapping::{MappingSettings, StartingPosition};
-pub use records::{EventSource, StreamRecord};
-pub use redrive::{Redrive, RedriveConfig, RedriveReport};
-pub use replay::{EventCountMetrics, Replay, ReplayConfig, ReplayError, ReplaySummary};

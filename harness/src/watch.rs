@@ -42,47 +42,17 @@ pub fn function_env(
 }
 
 /// `cargo` run from the workspace root with `.local/venv/bin` first on PATH,
-/// cargo-lambda installed there with pip if missing.
+/// cargo-lambda installed there with pip if missing (once, whoever asks).
 ///
 /// # Errors
-/// If cargo-lambda is missing and pip cannot install it.
+/// If cargo-lambda is missing and pip cannot install it (with pip's output).
 pub fn cargo_with_lambda() -> anyhow::Result<Command> {
-    let venv = emulators::local_dir().join("venv");
+    let bin = emulators::install::cargo_lambda()?;
     let path = format!(
         "{}:{}",
-        venv.join("bin").display(),
+        bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let installed = Command::new("cargo")
-        .args(["lambda", "--help"])
-        .env("PATH", &path)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !installed {
-        eprintln!(
-            "cargo-lambda not found: installing it into {} with pip",
-            venv.display()
-        );
-        if !venv.join("bin/python").exists() {
-            let made = Command::new("python3")
-                .arg("-m")
-                .arg("venv")
-                .arg(&venv)
-                .status()?;
-            anyhow::ensure!(made.success(), "python3 -m venv {} failed", venv.display());
-        }
-        let pip = Command::new(venv.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "cargo-lambda",
-            ])
-            .status()?;
-        anyhow::ensure!(pip.success(), "pip install cargo-lambda failed");
-    }
     let mut cargo = Command::new("cargo");
     cargo
         .env("PATH", path)

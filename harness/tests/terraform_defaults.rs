@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use emulators::{workspace_root, Names};
-use harness::{MappingSettings, StartingPosition};
 use hcl::{Body, Expression};
+use mapping::{MappingSettings, StartingPosition};
 
 /// Every variable's default in the production root module.
 fn terraform_defaults() -> HashMap<String, Expression> {

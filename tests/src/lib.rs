@@ -25,7 +25,10 @@ use cache_double::CacheDouble;
 use clap::Parser;
 use consumer::{Captured, Config, Consumer, DeadLetter, Output, OutputLine};
 use emulators::{Aws, Double, Emulators, MotoServer, Names, Provisioned};
-use harness::{Function, MappingSettings, Replay, ReplayConfig, ReplaySummary, StartingPosition};
+use mapping::{
+    Backoff, EventSourceMapping, Function, MappingConfig, MappingError, MappingSettings,
+    StartingPosition, Summary,
+};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -166,8 +169,8 @@ impl Pipeline {
     }
 
     /// The mapping's configuration: Terraform's defaults from the start of the stream.
-    pub fn replay_config(&self, follow: bool) -> ReplayConfig {
-        ReplayConfig {
+    pub fn replay_config(&self, follow: bool) -> MappingConfig {
+        MappingConfig {
             stream: self.names.stream.clone(),
             region: self.names.region.clone(),
             function_name: self.names.function.clone(),
@@ -180,30 +183,31 @@ impl Pipeline {
             checkpoint_file: None,
             poll_interval: None,
             function_timeout: None,
+            backoff: Backoff::AWS_LIKE,
         }
     }
 
     pub fn in_process(&self) -> Function {
-        Function::InProcess(self.consumer.clone())
+        harness::in_process::in_process(self.consumer.clone())
     }
 
     /// Drains the stream through the in-process consumer.
-    pub async fn replay(&self) -> ReplaySummary {
+    pub async fn replay(&self) -> Summary {
         self.replay_through(self.in_process()).await
     }
 
     /// Drains the stream through `function`.
-    pub async fn replay_through(&self, function: Function) -> ReplaySummary {
-        let replay = Replay::new(&self.sdk, self.replay_config(false), function)
+    pub async fn replay_through(&self, function: Function) -> Summary {
+        let mapping = EventSourceMapping::new(&self.sdk, self.replay_config(false), function)
             .await
             .unwrap();
-        Arc::new(replay).run().await.unwrap()
+        mapping.run().await.unwrap()
     }
 
     /// Starts a mapping that keeps following the stream into `function`.
     pub async fn follow(&self, function: Function) -> Following {
         let replay = Arc::new(
-            Replay::new(&self.sdk, self.replay_config(true), function)
+            EventSourceMapping::new(&self.sdk, self.replay_config(true), function)
                 .await
                 .unwrap(),
         );
@@ -367,22 +371,19 @@ impl Accounting {
 
 /// Checks that each shard's records in `lines` come in stream order.
 pub fn assert_shard_order(lines: &[OutputLine]) {
-    {
-        let mut last: HashMap<&str, u128> = HashMap::new();
-        for line in lines {
-            let sequence: u128 = line
-                .sequence_number
-                .parse()
-                .expect("numeric sequence number");
-            if let Some(previous) = last.insert(&line.shard_id, sequence) {
-                assert!(
-                    sequence > previous,
-                    "{}: {} written after {}",
-                    line.shard_id,
-                    sequence,
-                    previous
-                );
-            }
+    // Sequence numbers as the decimal numbers they are: AWS's have 56
+    // digits, more than a u128 holds.
+    let mut last: HashMap<&str, &str> = HashMap::new();
+    for line in lines {
+        let sequence = line.sequence_number.as_str();
+        if let Some(previous) = last.insert(&line.shard_id, sequence) {
+            assert!(
+                mapping::sequence::compare(sequence, previous).is_gt(),
+                "{}: {} written after {}",
+                line.shard_id,
+                sequence,
+                previous
+            );
         }
     }
 }
@@ -469,8 +470,8 @@ async fn start_consumer(config: &Config, sdk: &SdkConfig) -> (Arc<Consumer>, Cap
 
 /// A mapping running in the background with `follow` on.
 pub struct Following {
-    pub replay: Arc<Replay>,
-    task: JoinHandle<Result<ReplaySummary, harness::ReplayError>>,
+    pub replay: Arc<EventSourceMapping>,
+    task: JoinHandle<Result<Summary, MappingError>>,
 }
 
 impl Following {
@@ -490,17 +491,19 @@ impl Following {
         );
     }
 
-    pub fn summary(&self) -> ReplaySummary {
+    pub fn summary(&self) -> Summary {
         self.replay.summary()
     }
 
-    /// Stops the mapping; returns its counts.
-    pub async fn stop(self) -> ReplaySummary {
-        self.task.abort();
-        if let Ok(Err(error)) = self.task.await {
-            panic!("the mapping failed: {error}");
+    /// Stops the mapping as Ctrl-C does (what is in flight finishes);
+    /// returns its counts.
+    pub async fn stop(self) -> Summary {
+        self.replay.stop();
+        match self.task.await {
+            Ok(Ok(summary)) => summary,
+            Ok(Err(error)) => panic!("the mapping failed: {error}"),
+            Err(join) => panic!("the mapping panicked: {join}"),
         }
-        self.replay.summary()
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use consumer::KinesisInput;
 use e2e::{eventually, Pipeline};
-use harness::{FilterCriteria, Function, Replay};
+use mapping::{EventSourceMapping, FilterCriteria, Function};
 use model::ModelOne;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -178,10 +178,14 @@ async fn a_filter_and_tumbling_windows_account_for_every_record() {
         FilterCriteria::parse(&[r#"{"data":{"read_location":["Car","House"]}}"#.to_owned()])
             .unwrap();
     config.settings.tumbling_window = Some(Duration::from_secs(2));
-    let summary = Arc::new(Replay::new(&pipeline.sdk, config, function).await.unwrap())
-        .run()
-        .await
-        .unwrap();
+    let summary = Arc::new(
+        EventSourceMapping::new(&pipeline.sdk, config, function)
+            .await
+            .unwrap(),
+    )
+    .run()
+    .await
+    .unwrap();
 
     assert_eq!(summary.metrics.polled_event_count, 600);
     assert_eq!(summary.metrics.filtered_out_event_count, 200, "every Diner");

@@ -13,8 +13,9 @@ use e2e::{
     assert_shard_order, double_binary, eventually, LambdaWatch, Pipeline, TcpGate, DOUBLE_SECRET,
 };
 use emulators::{free_port, sdk_config, Double};
-use harness::redrive::RangeResult;
-use harness::{Function, Redrive, RedriveConfig, Replay};
+use harness::in_process::in_process;
+use mapping::redrive::RangeResult;
+use mapping::{EventSourceMapping, Redrive, RedriveConfig};
 
 #[tokio::test]
 async fn happy_path_2000_records_in_process() {
@@ -87,7 +88,7 @@ async fn the_cache_double_killed_and_restarted_mid_run_loses_nothing() {
     config.l1_ttl = Duration::from_millis(1); // every batch asks the remote tiers
     config.breaker_cooldown = Duration::from_millis(200);
     let (consumer, output) = pipeline.start_consumer(&config, &pipeline.sdk).await;
-    let mapping = pipeline.follow(Function::InProcess(consumer.clone())).await;
+    let mapping = pipeline.follow(in_process(consumer.clone())).await;
 
     pipeline.produce(600).await;
     mapping.until_processed(600).await;
@@ -172,7 +173,7 @@ async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
     config.dynamodb_attempts = 2;
     config.dynamodb_timeout = Duration::from_millis(200);
     let (consumer, output) = pipeline.start_consumer(&config, &gated).await;
-    let mapping = pipeline.follow(Function::InProcess(consumer.clone())).await;
+    let mapping = pipeline.follow(in_process(consumer.clone())).await;
 
     pipeline.produce(700).await;
     mapping.until_processed(700).await;
@@ -231,13 +232,9 @@ async fn records_given_up_on_during_an_outage_come_back_with_redrive() {
     let mut replay_config = pipeline.replay_config(true);
     replay_config.settings.maximum_retry_attempts = Some(2);
     let replay = Arc::new(
-        Replay::new(
-            &pipeline.sdk,
-            replay_config,
-            Function::InProcess(consumer.clone()),
-        )
-        .await
-        .unwrap(),
+        EventSourceMapping::new(&pipeline.sdk, replay_config, in_process(consumer.clone()))
+            .await
+            .unwrap(),
     );
     let mapping = {
         let replay = replay.clone();
@@ -291,7 +288,7 @@ async fn records_given_up_on_during_an_outage_come_back_with_redrive() {
                 dry_run,
                 function_name: pipeline.names.function.clone(),
             },
-            Function::InProcess(consumer.clone()),
+            in_process(consumer.clone()),
         )
     };
     let checked = redrive(true).run().await.unwrap();
@@ -444,7 +441,7 @@ async fn a_killed_replay_resumes_from_its_checkpoint_with_nothing_lost() {
     config.checkpoint_file = Some(dir.path().join("checkpoints.json"));
 
     let first = Arc::new(
-        Replay::new(&pipeline.sdk, config.clone(), pipeline.in_process())
+        EventSourceMapping::new(&pipeline.sdk, config.clone(), pipeline.in_process())
             .await
             .unwrap(),
     );
@@ -459,7 +456,7 @@ async fn a_killed_replay_resumes_from_its_checkpoint_with_nothing_lost() {
     assert!(before < 2_000, "killed mid-run");
 
     let second = Arc::new(
-        Replay::new(&pipeline.sdk, config, pipeline.in_process())
+        EventSourceMapping::new(&pipeline.sdk, config, pipeline.in_process())
             .await
             .unwrap(),
     );

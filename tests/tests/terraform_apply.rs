@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use aws_config::SdkConfig;
@@ -19,21 +20,32 @@ const SENTINEL: &str = "sentinel-momento-key-7f3a91c2";
 const OUT_OF_BAND: &str = "out-of-band-momento-key-2c8e44d0";
 const ROTATED: &str = "rotated-momento-key-9b17e5a3";
 
-/// The consumer zip for arm64 in the dev profile, built now (cargo's own
-/// freshness check makes this a no-op right after `.ci/run` built it). The
-/// emulator never runs it, and the dev build is minutes faster than the
-/// release one; it goes to its own folder so a deployable release zip is
-/// never replaced by it.
+/// The consumer zip for arm64 in the dev profile, built once per test
+/// process (both tests use it). The emulator never runs it, and the dev
+/// build is minutes faster than the release one; it goes to its own folder
+/// so a deployable release zip is never replaced by it. What the build needs
+/// and the machine lacks (the aarch64 target, cargo-lambda) is installed
+/// first, so a failed install fails with the installer's output.
 fn fresh_zip() -> PathBuf {
-    let root = workspace_root();
-    let mut command = Command::new("bash");
-    command
-        .arg(root.join(".ci/build-lambda.sh"))
-        .args(["--arm64", "--dev"]);
-    emulators::without_cargo_env(&mut command);
-    let status = command.status().unwrap();
-    assert!(status.success(), "the zip build failed");
-    root.join("target/lambda-dev/bootstrap/bootstrap.zip")
+    static ZIP: OnceLock<PathBuf> = OnceLock::new();
+    ZIP.get_or_init(|| {
+        let root = workspace_root();
+        emulators::install::rust_target("aarch64-unknown-linux-gnu")
+            .unwrap_or_else(|e| panic!("{e}"));
+        emulators::install::cargo_lambda().unwrap_or_else(|e| panic!("{e}"));
+        let mut command = Command::new("bash");
+        command
+            .arg(root.join(".ci/build-lambda.sh"))
+            .args(["--arm64", "--dev"]);
+        emulators::without_cargo_env(&mut command);
+        let status = command.status().unwrap();
+        assert!(
+            status.success(),
+            "cargo lambda build of the zip failed (its output is above)"
+        );
+        root.join("target/lambda-dev/bootstrap/bootstrap.zip")
+    })
+    .clone()
 }
 
 /// `terraform -chdir=<root> ...` with its data, state and plans in a

@@ -1,9 +1,7 @@
 //! `harness demo`: the README's quick start in one command.
 
-use std::sync::Arc;
-
 use clap::{Args, Parser};
-use harness::{Function, MappingSettings, Replay, ReplayConfig, StartingPosition};
+use mapping::{Backoff, EventSourceMapping, MappingConfig, MappingSettings, StartingPosition};
 
 use crate::local::{self, Backend, Ports};
 use crate::plumbing;
@@ -48,7 +46,7 @@ impl DemoArgs {
         );
         eprintln!("4/4 replaying the stream through the consumer (in-process, batches of 10)");
         let (consumer, _output) = plumbing::in_process_consumer(&environment).await?;
-        let config = ReplayConfig {
+        let config = MappingConfig {
             stream: names.stream.clone(),
             region: environment.region.clone(),
             function_name: names.function.clone(),
@@ -61,10 +59,13 @@ impl DemoArgs {
             checkpoint_file: Some(plumbing::default_checkpoint_file(&names.stream)),
             poll_interval: None,
             function_timeout: None,
+            backoff: Backoff::AWS_LIKE,
         };
-        let replay =
-            Arc::new(Replay::new(&sdk, config, Function::InProcess(consumer.clone())).await?);
-        let summary = replay.run().await?;
+        let function = harness::in_process::in_process(consumer.clone());
+        let summary = EventSourceMapping::new(&sdk, config, function)
+            .await?
+            .run()
+            .await?;
         println!();
         crate::replay::print_summary(&summary, Some(&consumer.lookup().totals()));
         println!(

@@ -26,10 +26,14 @@ use clap::{Parser, Subcommand};
         Typical session: `up`, `provision`, produce records (`cargo run -p producer -- ...`), \
         then `replay` (the local event-source mapping) into the consumer, in-process or under \
         `watch` (cargo lambda watch). `demo` does all of it once. Everything binds 127.0.0.1; \
-        state, logs and checkpoints live in the git-ignored .local/ folder.\n\n\
+        state, logs, checkpoints and the tools installed for it (moto, cargo-lambda) live in \
+        .local/ of the directory it runs in, or the folder --dir names.\n\n\
         `redrive` and `momento-cache` also work on a deployment (`--deployed`)."
 )]
 struct Cli {
+    /// Where state, logs, checkpoints and installed tools live.
+    #[arg(long, global = true, env = "HARNESS_DIR", default_value = ".local")]
+    dir: std::path::PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,6 +65,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    emulators::use_local_dir(std::path::absolute(&cli.dir)?);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -3,8 +3,8 @@
 
 use aws_config::BehaviorVersion;
 use clap::Args;
-use harness::redrive::{Outcome, RangeResult};
-use harness::{Function, Redrive, RedriveConfig, RedriveReport};
+use mapping::redrive::{Outcome, RangeResult};
+use mapping::{Function, Redrive, RedriveConfig, RedriveReport};
 
 use crate::plumbing;
 
@@ -69,9 +69,9 @@ impl RedriveArgs {
             let environment = plumbing::require_environment()?;
             let sdk = plumbing::sdk(&environment).await;
             let function = match self.target {
-                crate::replay::Target::InProcess => {
-                    Function::InProcess(plumbing::in_process_consumer(&environment).await?.0)
-                }
+                crate::replay::Target::InProcess => harness::in_process::in_process(
+                    plumbing::in_process_consumer(&environment).await?.0,
+                ),
                 crate::replay::Target::Invoke => Function::invoke_api(
                     self.invoke_url
                         .clone()

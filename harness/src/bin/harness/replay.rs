@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 use consumer::Captured;
-use harness::{Function, MappingSettings, Replay, ReplayConfig, ReplaySummary, StartingPosition};
+use mapping::{
+    Backoff, EventSourceMapping, Function, MappingConfig, MappingSettings, StartingPosition,
+    Summary,
+};
 
 use crate::plumbing;
 
@@ -34,10 +37,10 @@ pub struct ReplayArgs {
     /// Replay a file instead of the stream: the producer's JSON lines or captured Kinesis events.
     #[arg(long, conflicts_with = "follow")]
     from_file: Option<PathBuf>,
-    /// Checkpoint file [default: .local/checkpoints/<stream>.json].
+    /// The mapping's state file (its checkpoints and where it started): the same file is the same mapping, resumed [default: .local/checkpoints/<stream>.json].
     #[arg(long)]
     checkpoint_file: Option<PathBuf>,
-    /// Keep checkpoints in memory only (every run starts at the starting position).
+    /// Keep the state in memory only: every run is a new mapping, starting at --starting-position.
     #[arg(long, conflicts_with = "checkpoint_file")]
     no_checkpoint: bool,
     /// Write the consumer's enriched output lines here (with `--target in-process`).
@@ -69,7 +72,7 @@ struct MappingArgs {
     /// How long to wait to fill a batch, in milliseconds (maximum_batching_window_in_seconds × 1000).
     #[arg(long, default_value_t = 0)]
     batching_window_ms: u64,
-    /// LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339> (used when a shard has no checkpoint).
+    /// LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339>: where a new mapping starts (resolved once, when its state file is created; LATEST means the creation time).
     #[arg(long, default_value = "TRIM_HORIZON", value_parser = StartingPosition::parse)]
     starting_position: StartingPosition,
     /// Treat any response as full success (no ReportBatchItemFailures).
@@ -100,6 +103,10 @@ struct MappingArgs {
 
 impl MappingArgs {
     fn settings(&self, on_failure: String) -> anyhow::Result<MappingSettings> {
+        anyhow::ensure!(
+            self.maximum_retry_attempts >= -1 && self.maximum_record_age_seconds >= -1,
+            "--maximum-retry-attempts and --maximum-record-age-seconds take -1 (no limit) or a count"
+        );
         Ok(MappingSettings {
             batch_size: self.batch_size,
             batching_window: Duration::from_millis(self.batching_window_ms),
@@ -112,7 +119,7 @@ impl MappingArgs {
                 .map(Duration::from_secs),
             parallelization_factor: self.parallelization_factor,
             on_failure: Some(self.on_failure.clone().unwrap_or(on_failure)),
-            filter: harness::FilterCriteria::parse(&self.filters)?,
+            filter: mapping::FilterCriteria::parse(&self.filters)?,
             tumbling_window: (self.tumbling_window_seconds > 0)
                 .then(|| Duration::from_secs(self.tumbling_window_seconds)),
             enabled: true,
@@ -130,7 +137,7 @@ impl ReplayArgs {
             Target::InProcess => {
                 let (consumer, output) = plumbing::in_process_consumer(&environment).await?;
                 captured = Some((consumer.clone(), output));
-                Function::InProcess(consumer)
+                harness::in_process::in_process(consumer)
             }
             Target::Invoke => Function::invoke_api(
                 self.invoke_url
@@ -138,7 +145,7 @@ impl ReplayArgs {
                     .unwrap_or_else(|| harness::watch::invoke_url(9000)),
             ),
         };
-        let config = ReplayConfig {
+        let config = MappingConfig {
             stream: self.stream.clone(),
             region: environment.region.clone(),
             function_name: emulators::Names::default().function,
@@ -151,10 +158,11 @@ impl ReplayArgs {
             }),
             poll_interval: self.poll_interval_ms.map(Duration::from_millis),
             function_timeout: self.function_timeout,
+            backoff: Backoff::AWS_LIKE,
         };
-        let summary = match &self.from_file {
+        let mapping = match &self.from_file {
             Some(path) => {
-                let records = harness::records::read_file(path)?;
+                let records = harness::replay_file::read_file(path)?;
                 eprintln!(
                     "replaying {} records from {}",
                     records.len(),
@@ -164,15 +172,13 @@ impl ReplayArgs {
                     "arn:aws:kinesis:{}:000000000000:stream/{}",
                     environment.region, self.stream
                 );
-                Replay::with_stream_arn(&sdk, config, function, arn)?
-                    .run_records(records)
-                    .await?
+                EventSourceMapping::for_records(&sdk, config, function, &arn, records)?
             }
-            None => {
-                let replay = Arc::new(Replay::new(&sdk, config, function).await?);
-                run_with_progress(replay).await?
-            }
+            None => EventSourceMapping::new(&sdk, config, function).await?,
         };
+        let result = run_with_progress(Arc::new(mapping)).await;
+        // Written whether the mapping ended, was stopped or failed: what is
+        // in the file is what the state file holds as done.
         let tiers = captured
             .as_ref()
             .map(|(consumer, _)| consumer.lookup().totals());
@@ -189,6 +195,7 @@ impl ReplayArgs {
                 path.display()
             );
         }
+        let summary = result?;
         if self.json {
             let value = serde_json::json!({ "replay": summary, "consumer_lookups": tiers });
             println!("{}", serde_json::to_string_pretty(&value)?);
@@ -199,21 +206,18 @@ impl ReplayArgs {
     }
 }
 
-/// Runs the replay, printing progress to stderr every 2 s; Ctrl-C stops it
-/// after saving what was checkpointed.
-async fn run_with_progress(replay: Arc<Replay>) -> anyhow::Result<ReplaySummary> {
-    let running = {
-        let replay = replay.clone();
-        tokio::spawn(async move { replay.run().await })
-    };
+/// Runs the mapping, printing progress to stderr every 2 s. Ctrl-C stops it
+/// gracefully: nothing new starts, the invocations in flight finish and are
+/// checkpointed; a second Ctrl-C exits at once.
+async fn run_with_progress(mapping: Arc<EventSourceMapping>) -> anyhow::Result<Summary> {
     let progress = {
-        let replay = replay.clone();
+        let mapping = mapping.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(2));
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let s = replay.summary();
+                let s = mapping.summary();
                 eprintln!(
                     "… {} records, {} invocations, {} retries, {} to the destination",
                     s.records, s.invocations, s.retries, s.sent_to_destination
@@ -221,19 +225,26 @@ async fn run_with_progress(replay: Arc<Replay>) -> anyhow::Result<ReplaySummary>
             }
         })
     };
-    let result = tokio::select! {
-        done = running => done?,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("stopping: checkpoints hold the last batch fully handled");
-            Ok(replay.summary())
-        }
+    let stopper = {
+        let mapping = mapping.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("stopping: the invocations in flight finish and are checkpointed (Ctrl-C again to quit now)");
+                mapping.stop();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        })
     };
+    let result = mapping.run().await;
     progress.abort();
+    stopper.abort();
     Ok(result?)
 }
 
 /// The replay's counts and, in-process, the consumer's tier counts.
-pub fn print_summary(s: &ReplaySummary, tiers: Option<&consumer::lookup::LookupCounts>) {
+pub fn print_summary(s: &Summary, tiers: Option<&consumer::lookup::LookupCounts>) {
     println!(
         "records {}  batches {}  invocations {}  retries {}  bisections {}  to destination {}  discarded {}",
         s.records, s.batches, s.invocations, s.retries, s.bisections, s.sent_to_destination, s.discarded

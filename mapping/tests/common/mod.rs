@@ -7,7 +7,9 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use harness::{Function, MappingSettings, Replay, ReplayConfig, StartingPosition};
+use mapping::{
+    Backoff, EventSourceMapping, Function, MappingConfig, MappingSettings, StartingPosition,
+};
 use serde_json::Value;
 
 pub struct Stream {
@@ -68,8 +70,8 @@ impl Stream {
         }
     }
 
-    pub fn config(&self, settings: MappingSettings) -> ReplayConfig {
-        ReplayConfig {
+    pub fn config(&self, settings: MappingSettings) -> MappingConfig {
+        MappingConfig {
             stream: self.name.clone(),
             region: "us-east-1".into(),
             function_name: "test-function".into(),
@@ -82,16 +84,13 @@ impl Stream {
             checkpoint_file: None,
             poll_interval: None,
             function_timeout: None,
+            backoff: Backoff::AWS_LIKE,
         }
     }
 
-    pub async fn replay(
-        &self,
-        settings: MappingSettings,
-        function: Function,
-    ) -> harness::ReplaySummary {
+    pub async fn replay(&self, settings: MappingSettings, function: Function) -> mapping::Summary {
         let replay = Arc::new(
-            Replay::new(&self.sdk, self.config(settings), function)
+            EventSourceMapping::new(&self.sdk, self.config(settings), function)
                 .await
                 .unwrap(),
         );

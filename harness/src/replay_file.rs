@@ -1,87 +1,10 @@
-//! Stream records and the Lambda event payloads built from them, with every
-//! field AWS sets.
+//! Records to replay that come from a file, not a stream: the producer's
+//! `--output` (JSON lines of `ModelOne`) or captured Kinesis events.
 
 use base64::Engine;
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Value};
-
-/// One record read from a shard (or from a file).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamRecord {
-    pub shard_id: String,
-    /// Opaque; ordered within a shard by position, never parsed.
-    pub sequence_number: String,
-    pub partition_key: String,
-    pub data: Vec<u8>,
-    /// `approximateArrivalTimestamp`, seconds since the epoch.
-    pub arrival: f64,
-}
-
-impl StreamRecord {
-    pub fn from_kinesis(shard_id: &str, record: &aws_sdk_kinesis::types::Record) -> Self {
-        Self {
-            shard_id: shard_id.to_owned(),
-            sequence_number: record.sequence_number().to_owned(),
-            partition_key: record.partition_key().unwrap_or_default().to_owned(),
-            data: record.data().as_ref().to_vec(),
-            arrival: record
-                .approximate_arrival_timestamp()
-                .map_or_else(now_seconds, |t| t.as_secs_f64()),
-        }
-    }
-
-    /// Seconds since the record arrived.
-    pub fn age(&self) -> f64 {
-        now_seconds() - self.arrival
-    }
-}
-
-pub fn now_seconds() -> f64 {
-    Utc::now().timestamp_micros() as f64 / 1e6
-}
-
-pub fn rfc3339(seconds: f64) -> String {
-    DateTime::from_timestamp_micros((seconds * 1e6) as i64)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Where the events say they come from.
-#[derive(Debug, Clone)]
-pub struct EventSource {
-    pub stream_arn: String,
-    pub region: String,
-    /// The function's execution role, as `invokeIdentityArn`.
-    pub role_arn: String,
-}
-
-impl EventSource {
-    /// The Kinesis event for `records`, as Lambda delivers it.
-    pub fn event(&self, records: &[StreamRecord]) -> Value {
-        let records: Vec<Value> = records
-            .iter()
-            .map(|r| {
-                json!({
-                    "kinesis": {
-                        "kinesisSchemaVersion": "1.0",
-                        "partitionKey": r.partition_key,
-                        "sequenceNumber": r.sequence_number,
-                        "data": base64::engine::general_purpose::STANDARD.encode(&r.data),
-                        "approximateArrivalTimestamp": r.arrival,
-                    },
-                    "eventSource": "aws:kinesis",
-                    "eventVersion": "1.0",
-                    "eventID": format!("{}:{}", r.shard_id, r.sequence_number),
-                    "eventName": "aws:kinesis:record",
-                    "invokeIdentityArn": self.role_arn,
-                    "awsRegion": self.region,
-                    "eventSourceARN": self.stream_arn,
-                })
-            })
-            .collect();
-        json!({ "Records": records })
-    }
-}
+use mapping::records::now_seconds;
+use mapping::StreamRecord;
+use serde_json::Value;
 
 /// Reads records to replay from a file: the producer's JSON lines (one
 /// `ModelOne` per line) or captured Kinesis events (`{"Records": [...]}`, one
@@ -183,32 +106,9 @@ impl ReadError {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use mapping::EventSource;
 
-    #[test]
-    fn events_read_as_the_consumer_and_aws_lambda_events_read_them() {
-        let source = EventSource {
-            stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s".into(),
-            region: "us-east-1".into(),
-            role_arn: "arn:aws:iam::123456789012:role/r".into(),
-        };
-        let record = StreamRecord {
-            shard_id: "shardId-000000000001".into(),
-            sequence_number: "42".into(),
-            partition_key: "pk".into(),
-            data: b"hello".to_vec(),
-            arrival: 1_795_687_200.25,
-        };
-        let event = source.event(&[record]);
-        let input: consumer::KinesisInput = serde_json::from_value(event.clone()).unwrap();
-        assert_eq!(input.records[0].shard_id(), "shardId-000000000001");
-        assert_eq!(
-            input.records[0].kinesis.approximate_arrival_timestamp,
-            Some(1_795_687_200.25)
-        );
-        assert_eq!(event["Records"][0]["kinesis"]["data"], "aGVsbG8=");
-        assert_eq!(rfc3339(1_795_687_200.25), "2026-11-26T10:00:00.250Z");
-    }
+    use super::*;
 
     #[test]
     fn reads_producer_lines_and_captured_events() {
@@ -230,7 +130,11 @@ mod tests {
         assert_eq!(records.len(), 2);
         assert_eq!(records[1].partition_key, b.id);
         assert_eq!(records[0].data, a.to_json());
-        assert!(records[0].sequence_number < records[1].sequence_number);
+        assert!(mapping::sequence::compare(
+            &records[0].sequence_number,
+            &records[1].sequence_number
+        )
+        .is_lt());
 
         let source = EventSource {
             stream_arn: "arn:aws:kinesis:us-east-1:1:stream/s".into(),

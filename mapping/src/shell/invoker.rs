@@ -1,45 +1,46 @@
-//! What the mapping (and `redrive`) invokes: the consumer in this process, a
-//! function behind the Lambda Invoke API (`cargo lambda watch`), a function
-//! through the AWS SDK's Lambda client (a deployment, or `cargo lambda
-//! watch` as its endpoint), or any async function (the purpose-built ones
-//! the mapping's own tests use).
+//! What the mapping (and `redrive`) invokes: a function behind the Lambda
+//! Invoke API (`cargo lambda watch`), a function through the AWS SDK's
+//! Lambda client (a deployment), or any async function (the consumer
+//! in-process, the purpose-built ones of the tests), within the function's
+//! timeout. The response is returned as it came: the engine reads it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use consumer::{Consumer, KinesisInput};
 use futures::future::BoxFuture;
 use serde_json::Value;
+
+pub use crate::engine::InvokeError;
+
+/// Why a [`Function::handler`] failed: its message, as the function's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Failed(pub String);
+
+impl From<String> for Failed {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
 
 /// An async function from event to response.
 pub type Handler =
     Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, InvokeError>> + Send + Sync>;
 
-/// Why an invocation did not return a response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvokeError {
-    /// The function ran and failed: an error, a crash, a timeout, a
-    /// response that does not parse. Counts against MaximumRetryAttempts.
-    #[error("{0}")]
-    Function(String),
-    /// The batch never reached the function: throttled, unreachable.
-    /// Retried until the records are too old, never counted as a retry.
-    #[error("{0}")]
-    Service(String),
-}
-
 #[derive(Clone)]
 pub enum Function {
-    /// The consumer library, called directly.
-    InProcess(Arc<Consumer>),
     /// `POST {url}` with the event, as the Lambda Invoke API takes it, e.g.
     /// `http://127.0.0.1:9000/2015-03-31/functions/bootstrap/invocations`.
     Invoke {
         url: String,
         client: reqwest::Client,
     },
-    /// A process polling a [`RuntimeApi`](crate::runtime_api::RuntimeApi),
-    /// as Lambda runs a custom runtime.
-    RuntimeApi(Arc<crate::runtime_api::RuntimeApi>),
     /// `lambda:Invoke` (RequestResponse) through the AWS SDK.
     Lambda {
         client: aws_sdk_lambda::Client,
@@ -60,12 +61,16 @@ impl Function {
     pub fn handler<F, Fut>(f: F) -> Self
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<Value, String>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<Value, Failed>> + Send + 'static,
     {
         let f = Arc::new(f);
         Function::Handler(Arc::new(move |event| {
             let f = f.clone();
-            Box::pin(async move { f(event).await.map_err(InvokeError::Function) })
+            Box::pin(async move {
+                f(event)
+                    .await
+                    .map_err(|Failed(message)| InvokeError::Function(message))
+            })
         }))
     }
 
@@ -78,18 +83,32 @@ impl Function {
         Function::Handler(Arc::new(move |event| Box::pin(f(event))))
     }
 
+    /// Invokes the function once, failing it (as a function error) if it
+    /// takes longer than `timeout`.
+    pub async fn invoke_within(
+        &self,
+        event: Value,
+        timeout: Option<Duration>,
+    ) -> Result<Value, InvokeError> {
+        match timeout {
+            None => self.invoke(event).await,
+            Some(timeout) => tokio::time::timeout(timeout, self.invoke(event))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(InvokeError::Function(format!(
+                        "Task timed out after {:.2} seconds",
+                        timeout.as_secs_f64()
+                    )))
+                }),
+        }
+    }
+
     /// Invokes the function once. `Err` means the invocation failed as a
     /// whole: [`InvokeError::Function`] if it ran, [`InvokeError::Service`]
     /// if it never got the batch.
     pub async fn invoke(&self, event: Value) -> Result<Value, InvokeError> {
         use InvokeError::{Function as Failed, Service};
         match self {
-            Function::InProcess(consumer) => {
-                let input: KinesisInput = serde_json::from_value(event)
-                    .map_err(|e| Failed(format!("event does not parse: {e}")))?;
-                let result = consumer.handle(input).await;
-                serde_json::to_value(result.response).map_err(|e| Failed(e.to_string()))
-            }
             Function::Invoke { url, client } => {
                 let response = client
                     .post(url)
@@ -139,7 +158,6 @@ impl Function {
                 serde_json::from_str(&body)
                     .map_err(|e| Failed(format!("response is not JSON: {e}")))
             }
-            Function::RuntimeApi(api) => api.invoke(event).await.map_err(Failed),
             Function::Handler(handler) => handler(event).await,
         }
     }

@@ -19,9 +19,9 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::function::Function;
+use crate::engine::first_failure_in as first_failure;
 use crate::records::{EventSource, StreamRecord};
-use crate::replay::first_failure;
+use crate::shell::invoker::Function;
 
 /// How long received pointers stay hidden from other readers while a run
 /// works on them; they reappear by themselves if the run dies.
@@ -380,7 +380,10 @@ impl Redrive {
                 if past_end {
                     return Ok(records);
                 }
-                records.push(StreamRecord::from_kinesis(&pointer.shard_id, record));
+                records.push(crate::shell::reader::from_kinesis(
+                    &pointer.shard_id,
+                    record,
+                ));
             }
             let at_tip =
                 page.records().is_empty() && page.millis_behind_latest().is_none_or(|m| m == 0);

@@ -3,12 +3,13 @@
 //! records) to an SQS queue or an SNS topic, or writes it, with the whole
 //! event as an escaped JSON `payload`, to an S3 object under
 //! `aws/lambda/<mapping UUID>/<shard id>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>`.
+//! This module is the format; [`crate::shell::sender`] delivers it.
 
-use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::records::{rfc3339, StreamRecord};
+use crate::settings::SettingsError;
 
 /// Why the mapping gave up on the records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +44,8 @@ impl Destination {
     /// `arn:aws:s3:::<bucket>`.
     ///
     /// # Errors
-    /// For anything else.
-    pub fn parse(destination: &str) -> Result<Self, String> {
+    /// [`SettingsError`] for anything else.
+    pub fn parse(destination: &str) -> Result<Self, SettingsError> {
         if destination.starts_with("http://") || destination.starts_with("https://") {
             return Ok(Self::Sqs(destination.to_owned()));
         }
@@ -59,109 +60,10 @@ impl Destination {
             ["arn", _, "s3", "", "", bucket] if !bucket.is_empty() => {
                 Ok(Self::S3((*bucket).to_owned()))
             }
-            _ => Err(format!(
+            _ => Err(SettingsError::new(format!(
                 "{destination:?} is not an on-failure destination: an SQS queue (ARN or URL), an SNS topic ARN or an S3 bucket ARN (arn:aws:s3:::<bucket>)"
-            )),
+            ))),
         }
-    }
-}
-
-/// Sends invocation records to a [`Destination`].
-#[derive(Clone)]
-pub struct Sender {
-    sqs: aws_sdk_sqs::Client,
-    sns: aws_sdk_sns::Client,
-    s3: aws_sdk_s3::Client,
-}
-
-impl Sender {
-    pub fn new(sdk: &SdkConfig) -> Self {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk)
-                // Emulators serve buckets by path, not by virtual host.
-                .force_path_style(true)
-                .build(),
-        );
-        Self {
-            sqs: aws_sdk_sqs::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
-            s3,
-        }
-    }
-
-    /// Delivers `record` (an [`invocation_record`]); for S3, with `event` as
-    /// its escaped JSON `payload`, under the key AWS uses.
-    ///
-    /// # Errors
-    /// The service's error, as text.
-    pub async fn send(
-        &self,
-        destination: &Destination,
-        mapping_uuid: &str,
-        record: &Value,
-        event: &Value,
-    ) -> Result<(), String> {
-        match destination {
-            Destination::Sqs(queue) => {
-                let url = if queue.starts_with("arn:") {
-                    self.queue_url(queue).await?
-                } else {
-                    queue.clone()
-                };
-                self.sqs
-                    .send_message()
-                    .queue_url(url)
-                    .message_body(record.to_string())
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
-            }
-            Destination::Sns(topic) => self
-                .sns
-                .publish()
-                .topic_arn(topic)
-                .message(record.to_string())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_sdk_sns::error::DisplayErrorContext(e).to_string()),
-            Destination::S3(bucket) => {
-                let mut object = record.clone();
-                object["payload"] = event.to_string().into();
-                let shard = record["KinesisBatchInfo"]["shardId"]
-                    .as_str()
-                    .unwrap_or_default();
-                let at = record["timestamp"]
-                    .as_str()
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                    .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-                self.s3
-                    .put_object()
-                    .bucket(bucket)
-                    .key(s3_key(mapping_uuid, shard, at))
-                    .content_type("application/json")
-                    .body(object.to_string().into_bytes().into())
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())
-            }
-        }
-    }
-
-    async fn queue_url(&self, arn: &str) -> Result<String, String> {
-        let name = arn.rsplit(':').next().unwrap_or_default();
-        let account = arn.split(':').nth(4).unwrap_or_default();
-        self.sqs
-            .get_queue_url()
-            .queue_name(name)
-            .queue_owner_aws_account_id(account)
-            .send()
-            .await
-            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?
-            .queue_url
-            .ok_or_else(|| format!("no URL for {arn}"))
     }
 }
 
@@ -175,9 +77,11 @@ pub fn s3_key(mapping_uuid: &str, shard_id: &str, at: DateTime<Utc>) -> String {
 }
 
 /// The invocation record AWS documents for a Kinesis on-failure
-/// destination. Records given up for their age were not invoked last, so
-/// that record has no `responseContext` (as AWS sends it).
+/// destination, written at `now` (seconds since the epoch). Records given
+/// up for their age were not invoked last, so that record has no
+/// `responseContext` (as AWS sends it).
 pub fn invocation_record(
+    now: f64,
     function_arn: &str,
     stream_arn: &str,
     condition: Condition,
@@ -195,7 +99,7 @@ pub fn invocation_record(
             "approximateInvokeCount": invoke_count,
         },
         "version": "1.0",
-        "timestamp": rfc3339(crate::records::now_seconds()),
+        "timestamp": rfc3339(now),
         "KinesisBatchInfo": {
             "shardId": first.shard_id,
             "startSequenceNumber": first.sequence_number,
@@ -273,9 +177,18 @@ mod tests {
             data: Vec::new(),
             arrival: 0.0,
         }];
-        let aged = invocation_record("f", "s", Condition::RecordAgeExceeded, 1, None, &records);
+        let aged = invocation_record(
+            0.0,
+            "f",
+            "s",
+            Condition::RecordAgeExceeded,
+            1,
+            None,
+            &records,
+        );
         assert!(aged.get("responseContext").is_none());
         let exhausted = invocation_record(
+            0.0,
             "f",
             "s",
             Condition::RetryAttemptsExhausted,
@@ -285,6 +198,7 @@ mod tests {
         );
         assert_eq!(exhausted["responseContext"]["functionError"], "Unhandled");
         let partial = invocation_record(
+            0.0,
             "f",
             "s",
             Condition::RetryAttemptsExhausted,

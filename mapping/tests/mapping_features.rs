@@ -14,7 +14,9 @@ use std::time::Duration;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use common::{numbered, payloads, stream, Stream};
-use harness::{FilterCriteria, Function, InvokeError, MappingSettings, Replay, StreamRecord};
+use mapping::{
+    EventSourceMapping, FilterCriteria, Function, InvokeError, MappingSettings, StreamRecord,
+};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
@@ -81,7 +83,7 @@ async fn put_hashed(stream: &Stream, records: &[(String, u128, String)]) {
 
 /// A split and a merge: nothing is lost, every partition key's records
 /// arrive in order, and a child is read only after all its parents. The last
-/// part is proven on the shard graph (`harness::shards`): moto 5.2.1 keeps
+/// part is proven on the shard graph (`mapping::shards`): moto 5.2.1 keeps
 /// writing to closed parents and never ends them (GetRecords always returns
 /// a next iterator, AWS's only end-of-shard signal), so under moto the
 /// parents are read for ever and the children (a merge child holding copies
@@ -220,7 +222,7 @@ async fn filter_criteria_drop_records_before_invocation_and_count_them() {
     let mut config = stream.config(settings);
     config.checkpoint_file = Some(dir.join("checkpoints.json"));
     let replay = Arc::new(
-        Replay::new(&stream.sdk, config.clone(), recording(seen.clone(), None))
+        EventSourceMapping::new(&stream.sdk, config.clone(), recording(seen.clone(), None))
             .await
             .unwrap(),
     );
@@ -236,7 +238,7 @@ async fn filter_criteria_drop_records_before_invocation_and_count_them() {
 
     // Filtered-out records are consumed: the checkpoint moved past them.
     let again = Arc::new(
-        Replay::new(&stream.sdk, config, recording(seen.clone(), None))
+        EventSourceMapping::new(&stream.sdk, config, recording(seen.clone(), None))
             .await
             .unwrap(),
     );
@@ -258,7 +260,7 @@ fn tempfile_dir() -> std::path::PathBuf {
 async fn tumbling_windows_carry_state_and_end_with_a_final_invocation() {
     let stream = stream(1).await;
     let length = Duration::from_secs(60);
-    let now = harness::records::now_seconds();
+    let now = mapping::records::now_seconds();
     let first_window = ((now - 180.0) / 60.0).floor() * 60.0;
     // 7 records in one window, 5 in the next, by arrival time.
     let records: Vec<StreamRecord> = (0..12)
@@ -309,14 +311,15 @@ async fn tumbling_windows_carry_state_and_end_with_a_final_invocation() {
         tumbling_window: Some(length),
         ..MappingSettings::default()
     };
-    let replay = Replay::with_stream_arn(
+    let replay = EventSourceMapping::for_records(
         &stream.sdk,
         stream.config(settings),
         function,
-        "arn:aws:kinesis:us-east-1:000000000000:stream/s".into(),
+        "arn:aws:kinesis:us-east-1:000000000000:stream/s",
+        records,
     )
     .unwrap();
-    let summary = replay.run_records(records).await.unwrap();
+    let summary = replay.run().await.unwrap();
 
     let finals = finals.lock().clone();
     assert_eq!(
@@ -368,7 +371,7 @@ async fn tumbling_windows_carry_state_and_end_with_a_final_invocation() {
 #[tokio::test]
 async fn a_state_over_one_megabyte_ends_the_window_early() {
     let stream = stream(1).await;
-    let now = harness::records::now_seconds();
+    let now = mapping::records::now_seconds();
     let records: Vec<StreamRecord> = (0..4)
         .map(|i| StreamRecord {
             shard_id: "shardId-000000000000".into(),
@@ -397,14 +400,15 @@ async fn a_state_over_one_megabyte_ends_the_window_early() {
         tumbling_window: Some(Duration::from_secs(900)),
         ..MappingSettings::default()
     };
-    Replay::with_stream_arn(
+    EventSourceMapping::for_records(
         &stream.sdk,
         stream.config(settings),
         function,
-        "arn:s".into(),
+        "arn:aws:kinesis:us-east-1:000000000000:stream/s",
+        records,
     )
     .unwrap()
-    .run_records(records)
+    .run()
     .await
     .unwrap();
     assert_eq!(
@@ -436,7 +440,7 @@ async fn sns_and_s3_destinations_receive_aws_invocation_records() {
         .send()
         .await
         .unwrap();
-    let failing = || Function::handler(|_| async { Err::<Value, _>("always".to_owned()) });
+    let failing = || Function::handler(|_| async { Err("always".into()) });
     let settings = |destination: &str| MappingSettings {
         maximum_retry_attempts: Some(0),
         bisect_on_error: false,
@@ -551,7 +555,7 @@ async fn batches_reach_ten_thousand_records_and_stay_under_six_megabytes() {
     assert!(
         sizes
             .iter()
-            .all(|(_, bytes)| *bytes <= harness::replay::MAX_PAYLOAD_BYTES),
+            .all(|(_, bytes)| *bytes <= mapping::engine::MAX_PAYLOAD_BYTES),
         "{sizes:?}"
     );
 }
@@ -584,10 +588,14 @@ async fn a_function_timeout_fails_the_invocation() {
     });
     let mut config = stream.config(MappingSettings::default());
     config.function_timeout = Some(Duration::from_millis(100));
-    let summary = Arc::new(Replay::new(&stream.sdk, config, function).await.unwrap())
-        .run()
-        .await
-        .unwrap();
+    let summary = Arc::new(
+        EventSourceMapping::new(&stream.sdk, config, function)
+            .await
+            .unwrap(),
+    )
+    .run()
+    .await
+    .unwrap();
     assert_eq!(summary.function_errors, 1);
     assert_eq!(summary.processed, 4);
     assert_eq!(summary.metrics.failed_invoke_event_count, 4);
@@ -657,7 +665,7 @@ async fn a_disabled_mapping_polls_nothing_until_enabled() {
     });
     config.follow = true;
     let replay = Arc::new(
-        Replay::new(&stream.sdk, config, recording(seen.clone(), None))
+        EventSourceMapping::new(&stream.sdk, config, recording(seen.clone(), None))
             .await
             .unwrap(),
     );
@@ -710,7 +718,7 @@ async fn a_fan_out_consumer_arn_reads_its_stream() {
     let mut config = stream.config(MappingSettings::default());
     config.stream = consumer;
     let replay = Arc::new(
-        Replay::new(&stream.sdk, config, recording(seen.clone(), None))
+        EventSourceMapping::new(&stream.sdk, config, recording(seen.clone(), None))
             .await
             .unwrap(),
     );

@@ -9,10 +9,22 @@ use crate::filter::FilterCriteria;
 /// AWS's limit on `TumblingWindowInSeconds`.
 pub const MAX_TUMBLING_WINDOW: Duration = Duration::from_secs(900);
 
-/// Where a shard without a checkpoint starts.
+/// Why settings cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(String);
+
+impl SettingsError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// Where a new mapping starts reading. It is resolved once, when the
+/// mapping is created (see [`crate::state::MappingState::new`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StartingPosition {
-    /// Only records written after the mapping starts.
+    /// Only records written after the mapping is created.
     Latest,
     /// The oldest record the stream retains.
     TrimHorizon,
@@ -22,18 +34,22 @@ pub enum StartingPosition {
 
 impl StartingPosition {
     /// Parses `LATEST`, `TRIM_HORIZON` or `AT_TIMESTAMP=<RFC 3339>`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming what was expected.
+    pub fn parse(text: &str) -> Result<Self, SettingsError> {
         match text {
             "LATEST" => Ok(Self::Latest),
             "TRIM_HORIZON" => Ok(Self::TrimHorizon),
             _ => {
                 let at = text.strip_prefix("AT_TIMESTAMP=").ok_or_else(|| {
-                    format!(
+                    SettingsError::new(format!(
                         "{text:?}: expected LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339 time>"
-                    )
+                    ))
                 })?;
-                let time = chrono::DateTime::parse_from_rfc3339(at)
-                    .map_err(|e| format!("{at:?} is not an RFC 3339 time: {e}"))?;
+                let time = chrono::DateTime::parse_from_rfc3339(at).map_err(|e| {
+                    SettingsError::new(format!("{at:?} is not an RFC 3339 time: {e}"))
+                })?;
                 Ok(Self::AtTimestamp(time.timestamp_micros() as f64 / 1e6))
             }
         }
@@ -93,25 +109,29 @@ impl Default for MappingSettings {
 impl MappingSettings {
     /// Checks the ranges AWS enforces (record age is not bounded below, so
     /// tests can use seconds).
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the setting and its range.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let fail = |message: String| Err(SettingsError::new(message));
         if !(1..=10_000).contains(&self.batch_size) {
-            return Err(format!("batch size {} is outside 1-10000", self.batch_size));
+            return fail(format!("batch size {} is outside 1-10000", self.batch_size));
         }
         if self.batching_window > Duration::from_secs(300) {
-            return Err("the batching window is at most 300 s".to_owned());
+            return fail("the batching window is at most 300 s".to_owned());
         }
         if !(1..=10).contains(&self.parallelization_factor) {
-            return Err(format!(
+            return fail(format!(
                 "parallelization factor {} is outside 1-10",
                 self.parallelization_factor
             ));
         }
         if let Some(window) = self.tumbling_window {
             if window.is_zero() || window > MAX_TUMBLING_WINDOW {
-                return Err("the tumbling window is 1-900 s (0 turns it off)".to_owned());
+                return fail("the tumbling window is 1-900 s (0 turns it off)".to_owned());
             }
             if self.parallelization_factor > 1 {
-                return Err(
+                return fail(
                     "tumbling windows with a parallelization factor above 1 are not emulated (AWS does not document how they combine)"
                         .to_owned(),
                 );
@@ -141,6 +161,7 @@ mod tests {
         assert!(StartingPosition::parse("AT_TIMESTAMP=yesterday").is_err());
         assert!(StartingPosition::parse("EARLIEST")
             .unwrap_err()
+            .to_string()
             .contains("TRIM_HORIZON"));
     }
 

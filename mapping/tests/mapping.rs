@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{numbered, payloads, sequence_numbers, stream};
-use harness::{Function, MappingSettings, Replay, StartingPosition};
+use mapping::{EventSourceMapping, Function, MappingSettings, StartingPosition};
 use parking_lot::Mutex;
 use serde_json::json;
 
@@ -92,7 +92,7 @@ async fn bisection_isolates_a_poison_record_and_sends_it_to_the_destination() {
         async move {
             let data = payloads(&event);
             if data.iter().any(|d| d == "poison") {
-                return Err("poison in the batch".to_owned());
+                return Err("poison in the batch".into());
             }
             log.lock().push(data);
             Ok(json!({"batchItemFailures": []}))
@@ -136,9 +136,10 @@ async fn bisection_isolates_a_poison_record_and_sends_it_to_the_destination() {
         "RetryAttemptsExhausted"
     );
     assert_eq!(message["requestContext"]["approximateInvokeCount"], 3);
+    // One account in every ARN: the stream's (moto's 123456789012).
     assert_eq!(
         message["requestContext"]["functionArn"],
-        "arn:aws:lambda:us-east-1:000000000000:function:test-function"
+        "arn:aws:lambda:us-east-1:123456789012:function:test-function"
     );
     assert_eq!(message["responseContext"]["functionError"], "Unhandled");
     assert_eq!(message["version"], "1.0");
@@ -152,7 +153,7 @@ async fn without_bisection_an_exhausted_batch_goes_to_the_destination_whole() {
     let counter = calls.clone();
     let function = Function::handler(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
-        async { Err("always".to_owned()) }
+        async { Err("always".into()) }
     });
     let settings = MappingSettings {
         bisect_on_error: false,
@@ -298,7 +299,7 @@ async fn at_timestamp_and_latest_starting_positions() {
     let mut config = stream.config(MappingSettings::default());
     config.settings.starting_position =
         StartingPosition::AtTimestamp(from.timestamp_micros() as f64 / 1e6);
-    let replay = Replay::new(&stream.sdk, config.clone(), count(seen.clone()))
+    let replay = EventSourceMapping::new(&stream.sdk, config.clone(), count(seen.clone()))
         .await
         .unwrap();
     Arc::new(replay).run().await.unwrap();
@@ -310,7 +311,7 @@ async fn at_timestamp_and_latest_starting_positions() {
 
     let seen = Arc::new(AtomicUsize::new(0));
     config.settings.starting_position = StartingPosition::Latest;
-    let replay = Replay::new(&stream.sdk, config, count(seen.clone()))
+    let replay = EventSourceMapping::new(&stream.sdk, config, count(seen.clone()))
         .await
         .unwrap();
     Arc::new(replay).run().await.unwrap();
@@ -341,7 +342,7 @@ async fn a_killed_replay_resumes_from_its_checkpoint() {
         })
     };
     let first = Arc::new(
-        Replay::new(&stream.sdk, config.clone(), counting(seen.clone()))
+        EventSourceMapping::new(&stream.sdk, config.clone(), counting(seen.clone()))
             .await
             .unwrap(),
     );
@@ -361,7 +362,7 @@ async fn a_killed_replay_resumes_from_its_checkpoint() {
     assert!(before < 400, "killed mid-run");
 
     let second = Arc::new(
-        Replay::new(&stream.sdk, config, counting(seen.clone()))
+        EventSourceMapping::new(&stream.sdk, config, counting(seen.clone()))
             .await
             .unwrap(),
     );
