@@ -136,7 +136,7 @@ impl EventSourceMapping {
         config: MappingConfig,
         function: Function,
     ) -> Result<Self, MappingError> {
-        config.settings.validate()?;
+        config.settings.validate()?; // before any call to Kinesis
         let kinesis = aws_sdk_kinesis::Client::new(sdk);
         let stream = resolve(&kinesis, &config.stream).await?;
         // A stream deleted and re-created under the same name has the same
@@ -182,7 +182,9 @@ impl EventSourceMapping {
         stream_arn: &str,
         identity: &str,
     ) -> Result<Self, MappingError> {
-        config.settings.validate()?;
+        if matches!(source, Source::Records(_)) {
+            config.settings.validate()?;
+        }
         let now = now_seconds();
         let saved = match &config.checkpoint_file {
             Some(path) => state::load(path, identity)?,

@@ -1,0 +1,457 @@
+//! The local event-source mapping through the `harness` CLI, against moto:
+//! a LATEST mapping restarted loses nothing written while it was stopped
+//! (on a shard that had seen no record before), Ctrl-C with `--output`
+//! leaves an output file and a state file that agree, a partial failure is
+//! retried as AWS counts it, and every ARN the mapping writes names one
+//! account. Each test runs its own emulators on free ports in a scratch
+//! `--dir`.
+#![cfg(feature = "integration")]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_kinesis::primitives::Blob;
+use axum::routing::post;
+use axum::Json;
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+const STREAM: &str = "cli-test";
+/// An explicit hash key in each half of the hash space: one per shard of two.
+const SHARD_KEYS: [&str; 2] = ["1", "170141183460469231731687303715884105729"];
+
+struct Local {
+    dir: tempfile::TempDir,
+    sdk: SdkConfig,
+}
+
+impl Local {
+    /// `harness up` on free ports and `provision` in a scratch `--dir`, and
+    /// a stream of two shards.
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let local = Self {
+            sdk: aws_config::SdkConfig::builder().build(),
+            dir,
+        };
+        let ports: Vec<String> = (0..3)
+            .map(|_| emulators::free_port().unwrap().to_string())
+            .collect();
+        local.ok(&[
+            "up",
+            "--aws-port",
+            &ports[0],
+            "--momento-port",
+            &ports[1],
+            "--admin-port",
+            &ports[2],
+        ]);
+        local.ok(&["provision"]);
+        let endpoint = local.ok(&["status", "--aws-endpoint"]).trim().to_owned();
+        let sdk = emulators::sdk_config(&endpoint, "us-east-1").await;
+        let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+        kinesis
+            .create_stream()
+            .stream_name(STREAM)
+            .shard_count(2)
+            .send()
+            .await
+            .unwrap();
+        let mut local = local;
+        local.sdk = sdk;
+        local
+    }
+
+    fn harness(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
+        command.arg("--dir").arg(self.dir.path());
+        command
+    }
+
+    /// Runs a harness command to its end; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.harness().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "harness {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `n` records to shard `shard` (0 or 1); returns their ids, in order.
+    async fn put(&self, shard: usize, n: usize) -> Vec<String> {
+        self.put_numbered(shard, n)
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The same, with each record's sequence number.
+    async fn put_numbered(&self, shard: usize, n: usize) -> Vec<(String, String)> {
+        let kinesis = aws_sdk_kinesis::Client::new(&self.sdk);
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            let record = model::ModelOne::new("Car");
+            let put = kinesis
+                .put_record()
+                .stream_name(STREAM)
+                .partition_key(&record.id)
+                .explicit_hash_key(SHARD_KEYS[shard])
+                .data(Blob::new(record.to_json()))
+                .send()
+                .await
+                .unwrap();
+            ids.push((record.id, put.sequence_number));
+        }
+        ids
+    }
+}
+
+/// Waits until the state file holds a checkpoint, at `sequence_number` if
+/// one is given.
+fn wait_checkpointed(state: &Path, sequence_number: Option<&str>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(text) = std::fs::read_to_string(state) {
+            let value: Value = serde_json::from_str(&text).unwrap_or_default();
+            let checkpoints: Vec<String> =
+                value["shards"].as_object().map_or(Vec::new(), |shards| {
+                    shards
+                        .values()
+                        .filter_map(|s| s["checkpoint"].as_str().map(str::to_owned))
+                        .collect()
+                });
+            let reached = match sequence_number {
+                Some(sequence) => checkpoints.iter().any(|c| c == sequence),
+                None => !checkpoints.is_empty(),
+            };
+            if reached {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "{} never showed the checkpoint {sequence_number:?}",
+        state.display()
+    );
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _ = self.harness().arg("down").output();
+    }
+}
+
+/// The record ids in a `--output` file.
+fn output_ids(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let line: Value = serde_json::from_str(line).unwrap();
+            line["record"]["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// Ctrl-C, once.
+fn ctrl_c(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for a replay to exit after Ctrl-C; it must exit cleanly.
+fn wait_stopped(child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "replay exited with {status} after Ctrl-C");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("replay did not stop within a minute of Ctrl-C");
+}
+
+fn wait_for_file(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn a_latest_mapping_restarted_loses_nothing_written_while_it_was_stopped() {
+    let local = Local::start().await;
+    let before = local.put(0, 3).await; // before the mapping exists: out of LATEST's reach
+    let state = local.path("mapping.json");
+    let first_output = local.path("first.jsonl");
+    let state_arg = state.to_str().unwrap().to_owned();
+    let replay = |output: &Path, follow: bool| {
+        let mut command = local.harness();
+        command.args([
+            "replay",
+            "--stream",
+            STREAM,
+            "--starting-position",
+            "LATEST",
+            "--checkpoint-file",
+            &state_arg,
+        ]);
+        command.arg("--output").arg(output);
+        if follow {
+            command.arg("--follow");
+        }
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        command
+    };
+    let mut following = replay(&first_output, true).spawn().unwrap();
+    wait_for_file(&state); // the mapping exists from here on
+    let numbered = local.put_numbered(0, 5).await;
+    wait_checkpointed(&state, numbered.last().map(|(_, s)| s.as_str()));
+    let while_running: Vec<String> = numbered.into_iter().map(|(id, _)| id).collect();
+    ctrl_c(&following);
+    wait_stopped(&mut following);
+    // Written while it is stopped, half of it to the shard that had seen no record.
+    let mut while_stopped = local.put(0, 10).await;
+    while_stopped.extend(local.put(1, 10).await);
+    let second_output = local.path("second.jsonl");
+    let status = replay(&second_output, false).status().unwrap();
+    assert!(status.success());
+
+    let first = output_ids(&first_output);
+    let second = output_ids(&second_output);
+    assert_eq!(
+        first, while_running,
+        "the first run saw what was written while it ran"
+    );
+    let second: BTreeSet<String> = second.into_iter().collect();
+    let expected: BTreeSet<String> = while_stopped.into_iter().collect();
+    assert_eq!(
+        second, expected,
+        "the restart read everything written while it was stopped, both shards"
+    );
+    assert!(before
+        .iter()
+        .all(|id| !first.contains(id) && !second.contains(id)));
+}
+
+#[tokio::test]
+async fn ctrl_c_with_output_leaves_an_output_and_a_state_file_that_agree() {
+    let local = Local::start().await;
+    let state = local.path("mapping.json");
+    let state_arg = state.to_str().unwrap().to_owned();
+    let run = |output: &Path, follow: bool| {
+        let mut command = local.harness();
+        command.args([
+            "replay",
+            "--stream",
+            STREAM,
+            "--starting-position",
+            "TRIM_HORIZON",
+            "--checkpoint-file",
+            &state_arg,
+        ]);
+        command.arg("--output").arg(output);
+        if follow {
+            command.arg("--follow");
+        }
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        command
+    };
+    let first_output = local.path("first.jsonl");
+    let mut following = run(&first_output, true).spawn().unwrap();
+    wait_for_file(&state);
+    let mut written = Vec::new();
+    for round in 0..6 {
+        written.extend(local.put(round % 2, 25).await);
+        if round == 2 {
+            // Stop while records keep coming: some were processed, some not yet.
+            wait_checkpointed(&state, None);
+            ctrl_c(&following);
+        }
+    }
+    wait_stopped(&mut following);
+    let second_output = local.path("second.jsonl");
+    assert!(run(&second_output, false).status().unwrap().success());
+    let first = output_ids(&first_output);
+    let second = output_ids(&second_output);
+    assert!(
+        !first.is_empty(),
+        "the first run processed records before Ctrl-C"
+    );
+    let overlap: Vec<&String> = first.iter().filter(|id| second.contains(id)).collect();
+    assert!(
+        overlap.is_empty(),
+        "nothing the output file holds is delivered again: {overlap:?}"
+    );
+    let all: BTreeSet<&String> = first.iter().chain(&second).collect();
+    assert_eq!(
+        all.len(),
+        written.len(),
+        "nothing lost between the two runs"
+    );
+}
+
+#[tokio::test]
+async fn a_partial_failure_is_retried_as_aws_counts_it_and_every_arn_names_one_account() {
+    let local = Local::start().await;
+    let events: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let seen = events.clone();
+    let app = axum::Router::new().route(
+        "/2015-03-31/functions/{name}/invocations",
+        post(move |Json(event): Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                // The second record fails, always.
+                let failing = event["Records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["kinesis"]["partitionKey"] == "fails")
+                    .map(|r| r["kinesis"]["sequenceNumber"].clone());
+                seen.lock().push(event);
+                Json(json!({"batchItemFailures": failing.map(|s| vec![json!({"itemIdentifier": s})]).unwrap_or_default()}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/2015-03-31/functions/f/invocations",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let kinesis = aws_sdk_kinesis::Client::new(&local.sdk);
+    for key in ["first", "fails", "third"] {
+        kinesis
+            .put_record()
+            .stream_name(STREAM)
+            .partition_key(key)
+            .explicit_hash_key(SHARD_KEYS[0])
+            .data(Blob::new(key.as_bytes().to_vec()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let started = Instant::now();
+    let replay = tokio::task::spawn_blocking({
+        let mut command = local.harness();
+        command.args([
+            "replay",
+            "--stream",
+            STREAM,
+            "--no-checkpoint",
+            "--target",
+            "invoke",
+            "--invoke-url",
+            &url,
+            "--maximum-retry-attempts",
+            "3",
+            "--json",
+        ]);
+        move || command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let events = events.lock().clone();
+    let arrivals = events
+        .iter()
+        .filter(|e| {
+            e["Records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kinesis"]["partitionKey"] == "fails")
+        })
+        .count();
+    assert_eq!(
+        arrivals, 5,
+        "the failed record: once in the partial invocation, then 1 + MaximumRetryAttempts more"
+    );
+    assert!(
+        // The remainder after the partial failure waits 0.25 s, then its
+        // three retries 0.25, 0.5 and 1 s: a lower bound, never flaky.
+        started.elapsed() >= Duration::from_secs_f64(0.25 + 0.25 + 0.5 + 1.0),
+        "the retries waited the backoff: {:?}",
+        started.elapsed()
+    );
+
+    let queue = aws_sdk_sqs::Client::new(&local.sdk)
+        .get_queue_url()
+        .queue_name(emulators::Names::default().on_failure_queue)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let messages = aws_sdk_sqs::Client::new(&local.sdk)
+        .receive_message()
+        .queue_url(&queue)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(messages.len(), 1);
+    let pointer: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(
+        pointer["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(
+        pointer["requestContext"]["approximateInvokeCount"], 4,
+        "as AWS reports it"
+    );
+    assert_eq!(
+        pointer["KinesisBatchInfo"]["batchSize"], 2,
+        "the failed record and the one after it"
+    );
+
+    let account = |arn: &Value| arn.as_str().unwrap().split(':').nth(4).unwrap().to_owned();
+    let stream_account = account(&pointer["KinesisBatchInfo"]["streamArn"]);
+    assert_eq!(stream_account, "123456789012", "moto's account");
+    assert_eq!(
+        account(&pointer["requestContext"]["functionArn"]),
+        stream_account
+    );
+    for event in &events {
+        for record in event["Records"].as_array().unwrap() {
+            assert_eq!(account(&record["eventSourceARN"]), stream_account);
+            assert_eq!(account(&record["invokeIdentityArn"]), stream_account);
+            let role = format!(":role/{}-role", emulators::Names::default().function);
+            assert!(
+                record["invokeIdentityArn"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&role),
+                "{record}"
+            );
+        }
+    }
+}
