@@ -455,3 +455,221 @@ async fn a_partial_failure_is_retried_as_aws_counts_it_and_every_arn_names_one_a
         }
     }
 }
+
+/// A function behind the Invoke API: while `failing`, every record whose key
+/// starts with `bad` is reported in `batchItemFailures`; it remembers what
+/// it saw and what succeeded.
+#[derive(Default)]
+struct Recorder {
+    failing: bool,
+    seen: Vec<(String, String)>,
+    succeeded: BTreeSet<String>,
+}
+
+async fn serve(recorder: Arc<Mutex<Recorder>>) -> String {
+    let app = axum::Router::new().route(
+        "/2015-03-31/functions/{name}/invocations",
+        post(move |Json(event): Json<Value>| {
+            let recorder = recorder.clone();
+            async move {
+                let mut r = recorder.lock();
+                let mut failed = None;
+                for record in event["Records"].as_array().unwrap() {
+                    let key = record["kinesis"]["partitionKey"].as_str().unwrap().to_owned();
+                    let sequence = record["kinesis"]["sequenceNumber"].as_str().unwrap().to_owned();
+                    r.seen.push((sequence.clone(), key.clone()));
+                    if failed.is_none() && r.failing && key.starts_with("bad") {
+                        failed = Some(sequence.clone());
+                    }
+                    if failed.is_none() {
+                        r.succeeded.insert(sequence);
+                    }
+                }
+                Json(json!({"batchItemFailures": failed.map(|s| vec![json!({"itemIdentifier": s})]).unwrap_or_default()}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/2015-03-31/functions/f/invocations",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn redrive_delivers_exactly_what_a_mapping_with_lanes_and_a_filter_gave_up_on_beside_a_foreign_message_and_an_aged_out_pointer(
+) {
+    let local = Local::start().await;
+    let recorder = Arc::new(Mutex::new(Recorder {
+        failing: true,
+        ..Recorder::default()
+    }));
+    let url = serve(recorder.clone()).await;
+    let kinesis = aws_sdk_kinesis::Client::new(&local.sdk);
+    let mut stream_arn = String::new();
+    let mut shard = String::new();
+    for i in 0..40 {
+        let key = match i % 5 {
+            0 => format!("bad-{i}"),
+            1 => "dropped".to_owned(),
+            _ => format!("good-{i}"),
+        };
+        let put = kinesis
+            .put_record()
+            .stream_name(STREAM)
+            .partition_key(&key)
+            .explicit_hash_key(SHARD_KEYS[0])
+            .data(Blob::new(format!("record {i}").into_bytes()))
+            .send()
+            .await
+            .unwrap();
+        shard = put.shard_id;
+    }
+    let described = kinesis
+        .describe_stream_summary()
+        .stream_name(STREAM)
+        .send()
+        .await
+        .unwrap();
+    stream_arn.push_str(described.stream_description_summary().unwrap().stream_arn());
+    let filter = r#"{"partitionKey": [{"anything-but": ["dropped"]}]}"#;
+    let mapping_flags = ["--parallelization-factor", "3", "--filter", filter];
+    let replay = {
+        let mut command = local.harness();
+        command.args([
+            "replay",
+            "--stream",
+            STREAM,
+            "--no-checkpoint",
+            "--target",
+            "invoke",
+            "--invoke-url",
+            &url,
+        ]);
+        command
+            .args(mapping_flags)
+            .args(["--maximum-retry-attempts", "0"]);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap()
+    };
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let given_up: BTreeSet<String> = {
+        let mut r = recorder.lock();
+        r.failing = false;
+        let given_up = r
+            .seen
+            .iter()
+            .map(|(s, _)| s.clone())
+            .filter(|s| !r.succeeded.contains(s))
+            .collect();
+        r.seen.clear();
+        given_up
+    };
+    assert!(
+        given_up.len() >= 6,
+        "every bad record at least: {given_up:?}"
+    );
+
+    // Beside the pointers: a message that is not one, and a pointer to a
+    // range the stream no longer holds, before the live ones of its shard.
+    let sqs = aws_sdk_sqs::Client::new(&local.sdk);
+    let queue = sqs
+        .get_queue_url()
+        .queue_name(emulators::Names::default().on_failure_queue)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body("a note someone left here")
+        .send()
+        .await
+        .unwrap();
+    let aged = json!({
+        "requestContext": {"condition": "RecordAgeExceeded"},
+        "KinesisBatchInfo": {"shardId": shard, "startSequenceNumber": "0", "endSequenceNumber": "0",
+                             "batchSize": 1, "streamArn": stream_arn},
+    });
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body(aged.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let redrive = {
+        let mut command = local.harness();
+        command.args([
+            "redrive",
+            "--target",
+            "invoke",
+            "--invoke-url",
+            &url,
+            "--json",
+        ]);
+        command.args(mapping_flags);
+        tokio::time::timeout(
+            Duration::from_secs(120),
+            tokio::task::spawn_blocking(move || command.output().unwrap()),
+        )
+        .await
+        .expect("redrive finishes beside a foreign message")
+        .unwrap()
+    };
+    assert_eq!(
+        redrive.status.code(),
+        Some(1),
+        "an aged-out pointer makes the exit status 1"
+    );
+    let report: Value = serde_json::from_slice(&redrive.stdout).unwrap();
+    let outcomes = report["outcomes"].as_array().unwrap();
+    let aged_out: Vec<&Value> = outcomes
+        .iter()
+        .filter(|o| o["result"]["kind"] == "aged_out")
+        .collect();
+    assert_eq!(aged_out.len(), 1, "{report:#}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| o["result"]["kind"] != "aged_out")
+            .all(|o| o["result"]["kind"] == "redriven" && o["mismatch"].is_null()),
+        "every live pointer delivered, its batchSize matched: {report:#}"
+    );
+    assert_eq!(report["foreign"].as_array().unwrap().len(), 1);
+    let redriven: Vec<String> = recorder
+        .lock()
+        .seen
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect();
+    let once: BTreeSet<String> = redriven.iter().cloned().collect();
+    assert_eq!(once.len(), redriven.len(), "each record once");
+    assert_eq!(
+        once, given_up,
+        "exactly the records given up on: no other lane's, none the filter dropped"
+    );
+    let left = sqs
+        .receive_message()
+        .queue_url(&queue)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    let bodies: Vec<&str> = left.iter().filter_map(|m| m.body()).collect();
+    assert_eq!(
+        bodies.len(),
+        2,
+        "the foreign message and the aged-out pointer are kept: {bodies:?}"
+    );
+}

@@ -1,46 +1,50 @@
 //! The way back for records the event-source mapping gave up on. The mapping
-//! leaves only a pointer (shard id and sequence range) in its on-failure
-//! queue; [`Redrive`] reads those pointers, fetches exactly those ranges from
-//! the stream (`AT_SEQUENCE_NUMBER`, stopping after the range's end) and
-//! delivers them to the function again, in order per shard. A pointer is
-//! deleted only once its whole range succeeded; a range the stream no longer
-//! holds is reported with its coordinates and its pointer kept.
+//! leaves only a pointer (shard and sequence range) in its on-failure queue;
+//! [`Redrive`] reads every message there once, fetches each pointer's range
+//! from the stream its ARN names, re-applies what the mapping applied (lanes
+//! where known, the filter criteria) to deliver exactly the records given
+//! up on, in the order the engine's schedule sets (parents before children,
+//! each shard's ranges in order), through the mapping's own reader, invoker
+//! and retry rules. The decisions are in [`crate::engine::redrive`].
 //!
-//! Plain AWS SDK calls, so the same code runs against a deployment (the
-//! function invoked through the Lambda API) and against the local emulators.
+//! A pointer is deleted once its records are delivered; a partly delivered
+//! one is replaced by a pointer to the rest; one the stream no longer holds
+//! is reported and kept, and blocks nothing. Messages that are not pointers
+//! are reported and kept, or moved to a queue the caller names. Plain AWS
+//! SDK calls: the same code runs against a deployment and the emulators.
 
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_kinesis::error::DisplayErrorContext;
-use aws_sdk_kinesis::types::ShardIteratorType;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::first_failure_in as first_failure;
+use crate::arn::{Arn, FunctionArns};
+use crate::engine::redrive::{pick, Ending, Picked, Pointer, Schedule, Selection};
+use crate::engine::{first_failure_in, Backoff, InvokeError, Next, RetryRules, Returned};
 use crate::records::{EventSource, StreamRecord};
 use crate::shell::invoker::Function;
+use crate::shell::reader::{ReadError, StreamReader};
+use crate::state::Position;
 
-/// How long received pointers stay hidden from other readers while a run
-/// works on them; they reappear by themselves if the run dies.
+/// How long received messages stay hidden while a run works on them; they
+/// reappear by themselves if the run dies.
 const VISIBILITY: Duration = Duration::from_secs(300);
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedriveError {
     #[error("{operation} failed: {message}")]
-    Aws {
+    Sqs {
         operation: &'static str,
         message: String,
     },
 }
 
-fn aws_error(operation: &'static str, error: impl std::fmt::Display) -> RedriveError {
-    RedriveError::Aws {
+fn sqs_error<E: std::error::Error + 'static>(operation: &'static str, error: E) -> RedriveError {
+    RedriveError::Sqs {
         operation,
-        message: error.to_string(),
+        message: aws_sdk_sqs::error::DisplayErrorContext(error).to_string(),
     }
 }
 
@@ -51,81 +55,34 @@ pub struct RedriveConfig {
     pub queue_url: String,
     /// Records per invocation.
     pub batch_size: usize,
-    /// Invocations of one batch before its range counts as failed (with
-    /// exponential backoff in between).
+    /// Invocations of one batch without progress before its range counts
+    /// as failed (retried with the mapping's backoff in between).
     pub attempts: u32,
     /// Check what the pointers name and whether the stream still holds it,
     /// without invoking or deleting anything.
     pub dry_run: bool,
-    /// The function's name: the events' `invokeIdentityArn` names its role
-    /// as the Terraform module does (`<function>-role`, informational only).
+    /// The function's name: events name its role (`<function>-role`) in
+    /// the stream's account, as the mapping's do.
     pub function_name: String,
-}
-
-/// One pointer from the on-failure queue: AWS's `KinesisBatchInfo`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Pointer {
-    pub stream_arn: String,
-    pub shard_id: String,
-    pub start_sequence_number: String,
-    pub end_sequence_number: String,
-    pub batch_size: u64,
-    /// `RetryAttemptsExhausted` or `RecordAgeExceeded`.
-    pub condition: String,
-    #[serde(skip)]
-    receipt_handle: String,
-    #[serde(skip)]
-    body: Value,
-}
-
-impl Pointer {
-    /// Reads an on-failure invocation record; `None` for any other message.
-    pub fn parse(body: &str) -> Option<Pointer> {
-        let body: Value = serde_json::from_str(body).ok()?;
-        let info = body.get("KinesisBatchInfo")?;
-        let text = |name: &str| info.get(name)?.as_str().map(str::to_owned);
-        Some(Pointer {
-            stream_arn: text("streamArn")?,
-            shard_id: text("shardId")?,
-            start_sequence_number: text("startSequenceNumber")?,
-            end_sequence_number: text("endSequenceNumber")?,
-            batch_size: info.get("batchSize").and_then(Value::as_u64).unwrap_or(0),
-            condition: body
-                .pointer("/requestContext/condition")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            receipt_handle: String::new(),
-            body,
-        })
-    }
-
-    /// The stream's name, from its ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`).
-    pub fn stream_name(&self) -> &str {
-        self.stream_arn
-            .rsplit_once(":stream/")
-            .map_or(self.stream_arn.as_str(), |(_, name)| name)
-    }
-
-    /// The same invocation record, narrowed to start at `sequence_number`
-    /// and hold `remaining` records.
-    fn narrowed(&self, sequence_number: &str, remaining: usize) -> Value {
-        let mut body = self.body.clone();
-        body["KinesisBatchInfo"]["startSequenceNumber"] = sequence_number.into();
-        body["KinesisBatchInfo"]["batchSize"] = remaining.into();
-        body
-    }
+    /// Which records of a range the mapping gave up on (lanes, filter).
+    pub selection: Selection,
+    /// Where messages that are not pointers go; `None`: they stay.
+    pub foreign_queue_url: Option<String>,
+    pub backoff: Backoff,
+    pub function_timeout: Option<Duration>,
 }
 
 /// What happened to one pointer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     pub pointer: Pointer,
-    /// Records of the range found in the stream.
-    pub found: usize,
+    /// What the range held and what of it went back.
+    pub picked: Picked,
     /// Records delivered successfully.
     pub delivered: usize,
     pub result: RangeResult,
+    /// The pointer's `batchSize` disagrees with what was picked.
+    pub mismatch: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -135,21 +92,32 @@ pub enum RangeResult {
     Redriven,
     /// `--dry-run`: the stream holds the range; nothing was invoked.
     Available,
-    /// The stream no longer holds the start of the range (retention passed):
-    /// nothing delivered, the pointer kept.
+    /// The stream no longer holds the start of the range (retention passed,
+    /// or the stream is gone): nothing delivered, the pointer kept.
     AgedOut { first_available: Option<String> },
     /// Delivery failed; the pointer is kept, narrowed to the undelivered rest.
     Failed { reason: String },
-    /// Not attempted: an earlier range of the same shard did not complete.
+    /// Not attempted: a range it must follow (earlier in its shard, or of a
+    /// parent shard) failed.
     Blocked,
 }
 
-/// Counts of one run.
+/// A message in the on-failure queue that is not a pointer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForeignMessage {
+    pub message_id: String,
+    pub bytes: usize,
+    /// Moved to the foreign queue (else left where it was).
+    pub moved: bool,
+    #[serde(skip)]
+    receipt_handle: String,
+}
+
+/// What one run did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RedriveReport {
     pub outcomes: Vec<Outcome>,
-    /// Messages in the queue that are not on-failure invocation records (left there).
-    pub other_messages: usize,
+    pub foreign: Vec<ForeignMessage>,
     pub invocations: u64,
 }
 
@@ -166,11 +134,18 @@ impl RedriveReport {
     }
 }
 
+/// A pointer as received, with what it takes to delete or narrow it.
+struct Received {
+    pointer: Pointer,
+    receipt_handle: String,
+    /// The invocation record (unwrapped from an SNS notification).
+    record: Value,
+}
+
 /// A redrive run over one on-failure queue.
 pub struct Redrive {
-    kinesis: aws_sdk_kinesis::Client,
+    sdk: SdkConfig,
     sqs: aws_sdk_sqs::Client,
-    region: String,
     config: RedriveConfig,
     function: Function,
 }
@@ -178,53 +153,127 @@ pub struct Redrive {
 impl Redrive {
     pub fn new(sdk: &SdkConfig, config: RedriveConfig, function: Function) -> Self {
         Self {
-            kinesis: aws_sdk_kinesis::Client::new(sdk),
+            sdk: sdk.clone(),
             sqs: aws_sdk_sqs::Client::new(sdk),
-            region: sdk
-                .region()
-                .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string()),
             config,
             function,
         }
     }
 
-    /// Reads every pointer in the queue and redrives its range; shards run
-    /// concurrently, each shard's ranges in sequence order.
+    /// Reads every message in the queue once and redrives each pointer's
+    /// range in the schedule's order.
     ///
     /// # Errors
     /// [`RedriveError`] if the queue cannot be read. A range that cannot be
     /// fetched or delivered is an [`Outcome`], not an error.
     pub async fn run(&self) -> Result<RedriveReport, RedriveError> {
-        let (pointers, other_messages) = self.receive_all().await?;
-        let mut by_shard: BTreeMap<(String, String), Vec<Pointer>> = BTreeMap::new();
-        for pointer in pointers {
-            by_shard
-                .entry((pointer.stream_arn.clone(), pointer.shard_id.clone()))
-                .or_default()
-                .push(pointer);
-        }
-        let shards = by_shard.into_values().map(|mut pointers| {
-            pointers.sort_by(|a, b| {
-                compare_sequence_numbers(&a.start_sequence_number, &b.start_sequence_number)
-            });
-            self.shard(pointers)
-        });
+        let (received, foreign) = self.receive_all().await?;
         let mut report = RedriveReport {
-            other_messages,
+            foreign,
             ..RedriveReport::default()
         };
-        for (outcomes, invocations) in futures::future::join_all(shards).await {
-            report.outcomes.extend(outcomes);
-            report.invocations += invocations;
+        let mut readers: HashMap<String, Option<StreamReader>> = HashMap::new();
+        let mut graphs = HashMap::new();
+        for r in &received {
+            let stream = &r.pointer.stream_arn;
+            if readers.contains_key(stream) {
+                continue;
+            }
+            let reader = self.reader(stream);
+            match &reader {
+                Some(reader) => match reader.shards().await {
+                    Ok(shards) => {
+                        graphs.insert(stream.clone(), shards);
+                    }
+                    Err(error) => tracing::warn!(%error, stream, "cannot list the stream's shards"),
+                },
+                None => tracing::warn!(stream, "not a stream ARN"),
+            }
+            readers.insert(stream.clone(), reader);
         }
+        let mut schedule = Schedule::new(
+            received.iter().map(|r| r.pointer.clone()).collect(),
+            &graphs,
+        );
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; received.len()];
+        let mut delivered: HashSet<(String, String)> = HashSet::new();
+        loop {
+            let ready = schedule.ready();
+            if ready.is_empty() {
+                break;
+            }
+            let runs = ready.iter().map(|&i| {
+                let reader = readers
+                    .get(&received[i].pointer.stream_arn)
+                    .cloned()
+                    .flatten();
+                let already: HashSet<String> = delivered
+                    .iter()
+                    .filter(|(shard, _)| *shard == received[i].pointer.shard_id)
+                    .map(|(_, s)| s.clone())
+                    .collect();
+                self.range(&received[i], reader, already)
+            });
+            let done = futures::future::join_all(runs).await;
+            for (&i, (outcome, records, invocations)) in ready.iter().zip(done) {
+                report.invocations += invocations;
+                for record in records {
+                    delivered.insert((record.shard_id, record.sequence_number));
+                }
+                let ending = match outcome.result {
+                    RangeResult::Redriven | RangeResult::Available => Ending::Done,
+                    RangeResult::AgedOut { .. } => Ending::AgedOut,
+                    RangeResult::Failed { .. } | RangeResult::Blocked => Ending::Failed,
+                };
+                schedule.ended(i, ending);
+                outcomes[i] = Some(outcome);
+            }
+        }
+        for i in schedule.blocked() {
+            outcomes[i] = Some(Outcome {
+                pointer: received[i].pointer.clone(),
+                picked: Picked::default(),
+                delivered: 0,
+                result: RangeResult::Blocked,
+                mismatch: None,
+            });
+        }
+        // What is kept becomes visible again now, for the next run (and for
+        // whoever reads foreign messages).
+        for foreign in report.foreign.iter().filter(|f| !f.moved) {
+            self.release(&foreign.receipt_handle).await;
+        }
+        for (r, outcome) in received.iter().zip(&outcomes) {
+            let kept = outcome.as_ref().is_none_or(|o| {
+                !matches!(o.result, RangeResult::Redriven | RangeResult::Failed { .. })
+            });
+            if kept {
+                self.release(&r.receipt_handle).await;
+            }
+        }
+        report.outcomes = outcomes.into_iter().flatten().collect();
         Ok(report)
     }
 
-    /// Receives until the queue has nothing visible; other messages are made
-    /// visible again at once.
-    async fn receive_all(&self) -> Result<(Vec<Pointer>, usize), RedriveError> {
-        let mut pointers = Vec::new();
-        let mut others = 0;
+    /// A reader for the stream an ARN names, in the ARN's region.
+    fn reader(&self, stream_arn: &str) -> Option<StreamReader> {
+        let arn = Arn::parse(stream_arn)?;
+        let name = arn.stream_name()?.to_owned();
+        let mut config = aws_sdk_kinesis::config::Builder::from(&self.sdk);
+        if !arn.region.is_empty() {
+            config = config.region(aws_config::Region::new(arn.region.clone()));
+        }
+        Some(StreamReader::new(
+            aws_sdk_kinesis::Client::from_conf(config.build()),
+            &name,
+        ))
+    }
+
+    /// Receives until nothing is left to see. Nothing received is released
+    /// before the end, so no message is received twice in a run.
+    async fn receive_all(&self) -> Result<(Vec<Received>, Vec<ForeignMessage>), RedriveError> {
+        let mut received = Vec::new();
+        let mut foreign = Vec::new();
         loop {
             let page = self
                 .sqs
@@ -235,93 +284,117 @@ impl Redrive {
                 .wait_time_seconds(1)
                 .send()
                 .await
-                .map_err(|e| {
-                    aws_error(
-                        "sqs:ReceiveMessage",
-                        aws_sdk_sqs::error::DisplayErrorContext(e),
-                    )
-                })?;
+                .map_err(|e| sqs_error("sqs:ReceiveMessage", e))?;
             let messages = page.messages.unwrap_or_default();
             if messages.is_empty() {
-                return Ok((pointers, others));
+                return Ok((received, foreign));
             }
             for message in messages {
-                let receipt = message.receipt_handle().unwrap_or_default().to_owned();
-                match message.body().and_then(Pointer::parse) {
-                    Some(mut pointer) => {
-                        pointer.receipt_handle = receipt;
-                        pointers.push(pointer);
-                    }
-                    None => {
-                        others += 1;
-                        self.release(&receipt).await;
-                    }
+                let receipt_handle = message.receipt_handle().unwrap_or_default().to_owned();
+                let body = message.body().unwrap_or_default();
+                let record: Option<Value> =
+                    serde_json::from_str::<Value>(body).ok().map(|v| {
+                        match v.get("Type").and_then(Value::as_str) {
+                            Some("Notification") => v["Message"]
+                                .as_str()
+                                .and_then(|m| serde_json::from_str(m).ok())
+                                .unwrap_or(v),
+                            _ => v,
+                        }
+                    });
+                match Pointer::parse(body).zip(record) {
+                    Some((pointer, record)) => received.push(Received {
+                        pointer,
+                        receipt_handle,
+                        record,
+                    }),
+                    None => foreign.push(self.foreign(&message, body, &receipt_handle).await),
                 }
             }
         }
     }
 
-    /// One shard's pointers in order; stops at the first that does not complete.
-    async fn shard(&self, pointers: Vec<Pointer>) -> (Vec<Outcome>, u64) {
-        let mut outcomes = Vec::with_capacity(pointers.len());
-        let mut invocations = 0;
-        let mut blocked = false;
-        for pointer in pointers {
-            if blocked {
-                self.release(&pointer.receipt_handle).await;
-                outcomes.push(Outcome {
-                    pointer,
-                    found: 0,
-                    delivered: 0,
-                    result: RangeResult::Blocked,
-                });
-                continue;
+    /// A message that is not a pointer: moved, or left (hidden until this
+    /// run ends, then visible again).
+    async fn foreign(
+        &self,
+        message: &aws_sdk_sqs::types::Message,
+        body: &str,
+        receipt_handle: &str,
+    ) -> ForeignMessage {
+        let mut moved = false;
+        if let Some(queue) = &self.config.foreign_queue_url {
+            let sent = self
+                .sqs
+                .send_message()
+                .queue_url(queue)
+                .message_body(body)
+                .send()
+                .await;
+            match sent {
+                Ok(_) => moved = self.delete(receipt_handle).await.is_ok(),
+                Err(e) => {
+                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "could not move a foreign message")
+                }
             }
-            let (outcome, invoked) = self.range(pointer).await;
-            invocations += invoked;
-            blocked = !matches!(
-                outcome.result,
-                RangeResult::Redriven | RangeResult::Available
-            );
-            outcomes.push(outcome);
         }
-        (outcomes, invocations)
+        ForeignMessage {
+            message_id: message.message_id().unwrap_or_default().to_owned(),
+            bytes: body.len(),
+            moved,
+            receipt_handle: receipt_handle.to_owned(),
+        }
     }
 
-    async fn range(&self, pointer: Pointer) -> (Outcome, u64) {
-        let outcome = |found, delivered, result| Outcome {
+    /// One pointer: fetch, pick, deliver, then delete, narrow or keep it.
+    /// Returns the outcome, the records delivered and the invocations made.
+    async fn range(
+        &self,
+        received: &Received,
+        reader: Option<StreamReader>,
+        already: HashSet<String>,
+    ) -> (Outcome, Vec<StreamRecord>, u64) {
+        let pointer = &received.pointer;
+        let outcome = |picked: Picked, delivered, result| Outcome {
             pointer: pointer.clone(),
-            found,
+            mismatch: picked.mismatch(pointer),
+            picked,
             delivered,
             result,
         };
-        let records = match self.fetch(&pointer).await {
-            Ok(records) => records,
+        let Some(reader) = reader else {
+            let result = RangeResult::AgedOut {
+                first_available: None,
+            };
+            return (outcome(Picked::default(), 0, result), Vec::new(), 0);
+        };
+        let range = match fetch(&reader, pointer).await {
+            Ok(range) => range,
             Err(reason) => {
-                self.release(&pointer.receipt_handle).await;
-                return (outcome(0, 0, RangeResult::Failed { reason }), 0);
+                let result = RangeResult::Failed { reason };
+                return (outcome(Picked::default(), 0, result), Vec::new(), 0);
             }
         };
-        let first = records.first().map(|r| r.sequence_number.clone());
+        let first = range.first().map(|r| r.sequence_number.clone());
         if first.as_deref() != Some(pointer.start_sequence_number.as_str()) {
-            self.release(&pointer.receipt_handle).await;
             let result = RangeResult::AgedOut {
                 first_available: first,
             };
-            return (outcome(records.len(), 0, result), 0);
+            return (outcome(Picked::default(), 0, result), Vec::new(), 0);
         }
+        let picked = pick(pointer, &range, &self.config.selection, &already);
         if self.config.dry_run {
-            self.release(&pointer.receipt_handle).await;
-            return (outcome(records.len(), 0, RangeResult::Available), 0);
+            return (outcome(picked, 0, RangeResult::Available), Vec::new(), 0);
         }
-        let (delivered, invocations, failure) = self.deliver(&pointer, &records).await;
+        let (delivered, invocations, failure) = self.deliver(pointer, &picked.records).await;
+        let records = picked.records[..delivered].to_vec();
         let result = match failure {
-            None => match self.delete(&pointer.receipt_handle).await {
+            None => match self.delete(&received.receipt_handle).await {
                 Ok(()) => RangeResult::Redriven,
                 Err(reason) => RangeResult::Failed { reason },
             },
             Some(reason) => {
-                let kept = self.narrow(&pointer, &records[delivered..]).await;
+                let kept = self.narrow(received, &picked.records[delivered..]).await;
                 RangeResult::Failed {
                     reason: match kept {
                         Ok(()) => reason,
@@ -330,163 +403,103 @@ impl Redrive {
                 }
             }
         };
-        (outcome(records.len(), delivered, result), invocations)
+        (outcome(picked, delivered, result), records, invocations)
     }
 
-    /// The range's records: from an `AT_SEQUENCE_NUMBER` iterator on its
-    /// start until a record past its end, the shard's end, or the tip.
-    async fn fetch(&self, pointer: &Pointer) -> Result<Vec<StreamRecord>, String> {
-        let iterator = self
-            .kinesis
-            .get_shard_iterator()
-            .stream_name(pointer.stream_name())
-            .shard_id(&pointer.shard_id)
-            .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-            .starting_sequence_number(&pointer.start_sequence_number)
-            .send()
-            .await;
-        let mut iterator = match iterator {
-            Ok(output) => output.shard_iterator,
-            // A trimmed or unknown position: nothing of the range is there.
-            Err(e)
-                if e.as_service_error().is_some_and(|s| {
-                    s.is_invalid_argument_exception() || s.is_resource_not_found_exception()
-                }) =>
-            {
-                return Ok(Vec::new())
-            }
-            Err(e) => {
-                return Err(format!(
-                    "kinesis:GetShardIterator: {}",
-                    DisplayErrorContext(e)
-                ))
-            }
-        };
-        let mut records = Vec::new();
-        while let Some(current) = iterator.take() {
-            let page = self
-                .kinesis
-                .get_records()
-                .shard_iterator(&current)
-                .limit(10_000)
-                .send()
-                .await
-                .map_err(|e| format!("kinesis:GetRecords: {}", DisplayErrorContext(e)))?;
-            for record in page.records() {
-                let past_end = compare_sequence_numbers(
-                    record.sequence_number(),
-                    &pointer.end_sequence_number,
-                ) == Ordering::Greater;
-                if past_end {
-                    return Ok(records);
-                }
-                records.push(crate::shell::reader::from_kinesis(
-                    &pointer.shard_id,
-                    record,
-                ));
-            }
-            let at_tip =
-                page.records().is_empty() && page.millis_behind_latest().is_none_or(|m| m == 0);
-            if at_tip {
-                break;
-            }
-            iterator = page.next_shard_iterator().map(str::to_owned);
-        }
-        let reached_end = records
-            .last()
-            .is_some_and(|r| r.sequence_number == pointer.end_sequence_number);
-        if !records.is_empty() && !reached_end {
-            return Err(format!(
-                "the stream ends before the range's end {} (last record {})",
-                pointer.end_sequence_number,
-                records.last().map_or("", |r| r.sequence_number.as_str())
-            ));
-        }
-        Ok(records)
-    }
-
-    /// Invokes the function over `records` in order, in batches. Returns
-    /// how many records succeeded, the invocations made, and why it stopped
-    /// short (if it did).
+    /// Invokes the function over `records` in order, in batches, with the
+    /// mapping's retry rules (no bisection: order first). Returns how many
+    /// succeeded, the invocations made, and why it stopped short.
     async fn deliver(
         &self,
         pointer: &Pointer,
         records: &[StreamRecord],
     ) -> (usize, u64, Option<String>) {
-        let account = pointer.stream_arn.split(':').nth(4).unwrap_or_default();
+        let region = Arn::parse(&pointer.stream_arn)
+            .map(|a| a.region)
+            .unwrap_or_default();
         let source = EventSource {
             stream_arn: pointer.stream_arn.clone(),
-            region: self.region.clone(),
-            role_arn: format!(
-                "arn:aws:iam::{account}:role/{}-role",
-                self.config.function_name
-            ),
+            role_arn: FunctionArns::new(&pointer.stream_arn, &region, &self.config.function_name)
+                .role,
+            region,
         };
-        let mut delivered = 0;
-        let mut invocations = 0;
-        let mut attempt = 0;
-        let mut backoff = FIRST_BACKOFF;
+        let rules = RetryRules {
+            bisect_on_error: false,
+            maximum_retry_attempts: Some(self.config.attempts.saturating_sub(1)),
+            backoff: self.config.backoff,
+        };
+        let (mut delivered, mut invocations) = (0, 0);
+        let (mut attempts, mut throttles) = (0, 0);
         while delivered < records.len() {
             let end = (delivered + self.config.batch_size.max(1)).min(records.len());
             let batch = &records[delivered..end];
             invocations += 1;
-            let failed_from = match self.function.invoke(source.event(batch)).await {
-                Ok(response) => first_failure(&response, batch),
-                Err(error) => {
-                    tracing::warn!(%error, shard = %pointer.shard_id, "redrive invocation failed");
-                    Some(0)
-                }
+            let result = self
+                .function
+                .invoke_within(source.event(batch), self.config.function_timeout)
+                .await;
+            let returned = match &result {
+                Ok(response) => Returned::Responded {
+                    failed_from: first_failure_in(response, batch),
+                },
+                Err(InvokeError::Service(_)) => Returned::Throttled,
+                Err(InvokeError::Function(_)) => Returned::FunctionError,
             };
-            match failed_from {
-                None => {
+            if let Err(error) = &result {
+                tracing::warn!(%error, shard = %pointer.shard_id, "redrive invocation failed");
+            }
+            match rules.next(returned, batch.len(), &mut attempts, &mut throttles) {
+                Next::Done => {
                     delivered = end;
-                    attempt = 0;
-                    backoff = FIRST_BACKOFF;
+                    attempts = 0;
                 }
-                Some(from) => {
-                    delivered += from;
-                    attempt = if from > 0 { 1 } else { attempt + 1 };
-                    if attempt >= self.config.attempts {
-                        let reason = format!(
-                            "record {} still failed after {} invocations",
-                            records[delivered].sequence_number, self.config.attempts
-                        );
-                        return (delivered, invocations, Some(reason));
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                Next::Rest { done, wait } => {
+                    delivered += done;
+                    attempts = 0;
+                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
                 }
+                Next::Again { wait } => tokio::time::sleep(Duration::from_secs_f64(wait)).await,
+                Next::GiveUp {
+                    invocations: failed,
+                } => {
+                    let reason = format!(
+                        "record {} still failed after {failed} invocations",
+                        records[delivered].sequence_number
+                    );
+                    return (delivered, invocations, Some(reason));
+                }
+                Next::Split => unreachable!("redrive does not bisect"),
             }
         }
         (delivered, invocations, None)
     }
 
     /// Replaces a partly delivered pointer with one naming only the rest.
-    async fn narrow(&self, pointer: &Pointer, rest: &[StreamRecord]) -> Result<(), String> {
+    async fn narrow(&self, received: &Received, rest: &[StreamRecord]) -> Result<(), String> {
         let Some(first) = rest.first() else {
-            return self.delete(&pointer.receipt_handle).await;
+            return self.delete(&received.receipt_handle).await;
         };
-        if first.sequence_number != pointer.start_sequence_number {
-            self.sqs
-                .send_message()
-                .queue_url(&self.config.queue_url)
-                .message_body(
-                    pointer
-                        .narrowed(&first.sequence_number, rest.len())
-                        .to_string(),
-                )
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "sqs:SendMessage: {}",
-                        aws_sdk_sqs::error::DisplayErrorContext(e)
-                    )
-                })?;
-            return self.delete(&pointer.receipt_handle).await;
+        if first.sequence_number == received.pointer.start_sequence_number {
+            // Nothing delivered: the pointer stays as it is.
+            self.release(&received.receipt_handle).await;
+            return Ok(());
         }
-        self.release(&pointer.receipt_handle).await;
-        Ok(())
+        let mut record = received.record.clone();
+        record["KinesisBatchInfo"]["startSequenceNumber"] = first.sequence_number.clone().into();
+        record["KinesisBatchInfo"]["batchSize"] = rest.len().into();
+        self.sqs
+            .send_message()
+            .queue_url(&self.config.queue_url)
+            .message_body(record.to_string())
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "sqs:SendMessage: {}",
+                    aws_sdk_sqs::error::DisplayErrorContext(e)
+                )
+            })?;
+        self.delete(&received.receipt_handle).await
     }
 
     async fn delete(&self, receipt_handle: &str) -> Result<(), String> {
@@ -521,67 +534,67 @@ impl Redrive {
     }
 }
 
-/// Orders sequence numbers: numerically when both are decimal (AWS's and
-/// the emulators' are), else as strings.
-pub fn compare_sequence_numbers(a: &str, b: &str) -> Ordering {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    if digits(a) && digits(b) {
-        let a = a.trim_start_matches('0');
-        let b = b.trim_start_matches('0');
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-    } else {
-        a.cmp(b)
+/// The range's records, from its start to its end (or the shard's end, or
+/// the stream's tip), through the mapping's reader.
+async fn fetch(reader: &StreamReader, pointer: &Pointer) -> Result<Vec<StreamRecord>, String> {
+    let mut from = Some(Position::AtSequenceNumber(
+        pointer.start_sequence_number.clone(),
+    ));
+    let mut iterator: Option<String> = None;
+    let mut records: Vec<StreamRecord> = Vec::new();
+    loop {
+        let current = match from.take() {
+            Some(position) => match reader.iterator(&pointer.shard_id, &position).await {
+                Ok(iterator) => iterator,
+                Err(ReadError::Gone) => return Ok(records),
+                Err(ReadError::Throttled) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    from = Some(position);
+                    continue;
+                }
+                Err(e) => return Err(e.to_string()),
+            },
+            None => iterator.take().expect("an iterator or a position"),
+        };
+        let page = match reader.page(&pointer.shard_id, &current, 10_000).await {
+            Ok(page) => page,
+            Err(ReadError::Expired) => {
+                from = Some(match records.last() {
+                    Some(last) => Position::AfterSequenceNumber(last.sequence_number.clone()),
+                    None => Position::AtSequenceNumber(pointer.start_sequence_number.clone()),
+                });
+                continue;
+            }
+            Err(ReadError::Throttled) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                iterator = Some(current);
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let at_tip = page.records.is_empty() && !page.behind;
+        for record in page.records {
+            if crate::sequence::compare(&record.sequence_number, &pointer.end_sequence_number)
+                .is_gt()
+            {
+                return Ok(records);
+            }
+            records.push(record);
+        }
+        match page.next_iterator {
+            Some(next) if !at_tip => iterator = Some(next),
+            _ => break,
+        }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sequence_numbers_compare_as_numbers() {
-        assert_eq!(compare_sequence_numbers("9", "10"), Ordering::Less);
-        assert_eq!(
-            compare_sequence_numbers(
-                "49590338271490256608559692538361571095921575989136588898",
-                "49590338271490256608559692540925702759324208523137515618"
-            ),
-            Ordering::Less
-        );
-        assert_eq!(compare_sequence_numbers("007", "7"), Ordering::Equal);
-        assert_eq!(compare_sequence_numbers("b", "a"), Ordering::Greater);
+    let reached_end = records
+        .last()
+        .is_some_and(|r| r.sequence_number == pointer.end_sequence_number);
+    if !records.is_empty() && !reached_end {
+        return Err(format!(
+            "the stream ends before the range's end {} (last record {})",
+            pointer.end_sequence_number,
+            records.last().map_or("", |r| r.sequence_number.as_str())
+        ));
     }
-
-    #[test]
-    fn reads_the_invocation_record_aws_sends() {
-        let body = r#"{
-            "requestContext": {"requestId": "r", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
-                               "condition": "RecordAgeExceeded", "approximateInvokeCount": 3},
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
-            "version": "1.0", "timestamp": "2026-11-27T10:00:00.000Z",
-            "KinesisBatchInfo": {"shardId": "shardId-000000000001", "startSequenceNumber": "11",
-                                 "endSequenceNumber": "19", "approximateArrivalOfFirstRecord": "2026-11-27T09:00:00.000Z",
-                                 "approximateArrivalOfLastRecord": "2026-11-27T09:00:01.000Z", "batchSize": 9,
-                                 "streamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/model-one-stream"}
-        }"#;
-        let pointer = Pointer::parse(body).unwrap();
-        assert_eq!(pointer.stream_name(), "model-one-stream");
-        assert_eq!(
-            (
-                pointer.shard_id.as_str(),
-                pointer.start_sequence_number.as_str(),
-                pointer.end_sequence_number.as_str(),
-                pointer.batch_size,
-                pointer.condition.as_str()
-            ),
-            ("shardId-000000000001", "11", "19", 9, "RecordAgeExceeded")
-        );
-        let narrowed = pointer.narrowed("15", 5);
-        assert_eq!(narrowed["KinesisBatchInfo"]["startSequenceNumber"], "15");
-        assert_eq!(narrowed["KinesisBatchInfo"]["batchSize"], 5);
-        assert_eq!(narrowed["requestContext"]["condition"], "RecordAgeExceeded");
-
-        assert!(Pointer::parse(r#"{"reason": "not_json", "shard_id": "s"}"#).is_none());
-        assert!(Pointer::parse("not json").is_none());
-    }
+    Ok(records)
 }

@@ -14,8 +14,9 @@ use e2e::{
 };
 use emulators::{free_port, sdk_config, Double};
 use harness::in_process::in_process;
+use mapping::engine::redrive::Selection;
 use mapping::redrive::RangeResult;
-use mapping::{EventSourceMapping, Redrive, RedriveConfig};
+use mapping::{Backoff, EventSourceMapping, Redrive, RedriveConfig};
 
 #[tokio::test]
 async fn happy_path_2000_records_in_process() {
@@ -287,6 +288,10 @@ async fn records_given_up_on_during_an_outage_come_back_with_redrive() {
                 attempts: 3,
                 dry_run,
                 function_name: pipeline.names.function.clone(),
+                selection: Selection::default(),
+                foreign_queue_url: None,
+                backoff: Backoff::AWS_LIKE,
+                function_timeout: None,
             },
             in_process(consumer.clone()),
         )
@@ -304,7 +309,7 @@ async fn records_given_up_on_during_an_outage_come_back_with_redrive() {
     assert!(report
         .outcomes
         .iter()
-        .all(|o| o.result == RangeResult::Redriven && o.delivered == o.found));
+        .all(|o| o.result == RangeResult::Redriven && o.delivered == o.picked.records.len()));
     assert_eq!(
         pipeline.queue_depth(&on_failure).await,
         0,

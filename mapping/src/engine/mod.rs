@@ -16,6 +16,7 @@
 //! and carries out what it returns; [`Engine::next_wake`] says when to call
 //! it with [`Event::Tick`] if nothing else happens first.
 
+pub mod redrive;
 mod retry;
 mod shard;
 mod stats;
@@ -24,7 +25,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
-pub use retry::{first_failure, first_failure_in, Backoff};
+pub use retry::{first_failure, first_failure_in, Backoff, Next, RetryRules, Returned};
 use shard::{Current, Mark, Phase, Queued, ShardRun, Status, Work, WorkKind};
 pub use stats::{EventCountMetrics, Summary};
 
@@ -367,7 +368,7 @@ impl Engine {
                 out.push(Action::ListShards);
             }
             if self.listed_once {
-                self.start_ready_shards();
+                self.start_ready_shards(now);
             }
         }
         let ids: Vec<String> = self.shards.keys().cloned().collect();
@@ -389,7 +390,7 @@ impl Engine {
 
     /// Starts the shards whose parents are all read to their end; a started
     /// child's parents need no position any more.
-    fn start_ready_shards(&mut self) {
+    fn start_ready_shards(&mut self, now: Time) {
         let started: HashSet<String> = self.shards.keys().cloned().collect();
         let finished: HashSet<String> = self.state.closed.iter().cloned().collect();
         let ready: Vec<Shard> = shards::ready(&self.listed, &started, &finished)
@@ -406,7 +407,7 @@ impl Engine {
             let start = self.state.resume(&shard.id);
             self.shards.insert(
                 shard.id.clone(),
-                ShardRun::new(&shard.id, lanes, start, MIN_IDLE),
+                ShardRun::new(&shard.id, lanes, start, MIN_IDLE, now),
             );
         }
     }
@@ -802,33 +803,38 @@ impl Engine {
         result: Result<Value, InvokeError>,
         now: Time,
     ) {
-        let wait = match result {
-            Ok(_) => {
-                run.window = None;
-                self.stats.windows_closed += 1;
-                return;
-            }
+        let returned = match &result {
+            Ok(_) => Returned::Responded { failed_from: None },
             Err(InvokeError::Service(_)) => {
                 self.stats.service_errors += 1;
-                work.throttles += 1;
-                self.config.backoff.delay(work.throttles)
+                Returned::Throttled
             }
-            Err(InvokeError::Function(error)) => {
-                work.attempts += 1;
-                let limit = self.config.settings.maximum_retry_attempts;
-                if limit.is_some_and(|max| work.attempts > max) {
-                    tracing::warn!(%error, shard = %run.id, "final window invocation failed; the window's state is dropped");
-                    run.window = None;
-                    return;
-                }
-                self.stats.retries += 1;
-                self.config.backoff.delay(work.attempts)
-            }
+            Err(InvokeError::Function(_)) => Returned::FunctionError,
         };
-        run.lanes[lane].current = Some(Current {
-            work,
-            phase: Phase::Waiting(now + wait),
-        });
+        let rules = RetryRules {
+            bisect_on_error: false,
+            ..self.rules()
+        };
+        match rules.next(returned, 0, &mut work.attempts, &mut work.throttles) {
+            Next::Done => {
+                run.window = None;
+                self.stats.windows_closed += 1;
+            }
+            Next::GiveUp { .. } => {
+                tracing::warn!(shard = %run.id, error = ?result.err(), "final window invocation failed; the window's state is dropped");
+                run.window = None;
+            }
+            Next::Again { wait } => {
+                if returned == Returned::FunctionError {
+                    self.stats.retries += 1;
+                }
+                run.lanes[lane].current = Some(Current {
+                    work,
+                    phase: Phase::Waiting(now + wait),
+                });
+            }
+            Next::Split | Next::Rest { .. } => unreachable!("a final invocation has no records"),
+        }
     }
 
     /// A batch's invocation returned: what succeeded is finished, what
@@ -857,14 +863,23 @@ impl Engine {
                 tracing::debug!(%error, records = count, "invocation did not reach the function");
                 self.stats.service_errors += 1;
                 self.stats.metrics.failed_invoke_event_count += count;
-                let throttles = throttles + 1;
+                let mut throttles = throttles;
+                let next = self.rules().next(
+                    Returned::Throttled,
+                    records.len(),
+                    &mut attempts,
+                    &mut throttles,
+                );
+                let Next::Again { wait } = next else {
+                    unreachable!("a throttle is tried again");
+                };
                 run.lanes[lane].current = Some(Current {
                     work: Work {
                         kind: WorkKind::Batch(records),
                         attempts,
                         throttles,
                     },
-                    phase: Phase::Waiting(now + self.config.backoff.delay(throttles)),
+                    phase: Phase::Waiting(now + wait),
                 });
                 return;
             }
@@ -882,78 +897,98 @@ impl Engine {
             }
         }
         let report_failures = self.config.settings.report_batch_item_failures;
-        let bisect = self.config.settings.bisect_on_error;
-        let max = self.config.settings.maximum_retry_attempts;
-        let failed_from = match &outcome {
-            Ok(response) if report_failures => first_failure(response, |id| {
-                records.iter().position(|q| q.record.sequence_number == id)
-            }),
-            Ok(_) => None,
+        let returned = match &outcome {
+            Ok(response) if report_failures => Returned::Responded {
+                failed_from: first_failure(response, |id| {
+                    records.iter().position(|q| q.record.sequence_number == id)
+                }),
+            },
+            Ok(_) => Returned::Responded { failed_from: None },
             Err(error) => {
                 tracing::debug!(%error, records = count, "function error");
-                Some(0)
+                Returned::FunctionError
             }
         };
-        let Some(from) = failed_from else {
-            self.finish(run, &records, now, true);
-            if terminated_early {
-                run.lanes[lane].work.push_front(Work::close_window(true));
+        let function_error = returned == Returned::FunctionError;
+        if returned != (Returned::Responded { failed_from: None }) {
+            self.stats.metrics.failed_invoke_event_count += count;
+            if function_error {
+                self.stats.function_errors += 1;
+            } else {
+                self.stats.partial_failures += 1;
             }
-            return;
+        }
+        let mut throttles = throttles;
+        let next = self
+            .rules()
+            .next(returned, records.len(), &mut attempts, &mut throttles);
+        let (done, rest): (Vec<Queued>, Vec<Queued>) = match next {
+            Next::Done => (records, Vec::new()),
+            Next::Rest { done, .. } => {
+                let rest = records.split_off(done);
+                (records, rest)
+            }
+            _ => (Vec::new(), records),
         };
-        self.stats.metrics.failed_invoke_event_count += count;
-        let function_error = outcome.is_err();
-        if function_error {
-            self.stats.function_errors += 1;
-        } else {
-            self.stats.partial_failures += 1;
+        self.finish(run, &done, now, true);
+        let lane_state = &mut run.lanes[lane];
+        match next {
+            Next::Done => {
+                if terminated_early {
+                    lane_state.work.push_front(Work::close_window(true));
+                }
+            }
+            Next::Split => {
+                // Splitting is not a retry: it narrows down which record fails.
+                self.stats.bisections += 1;
+                let mut first = rest;
+                let second = first.split_off(first.len() / 2);
+                lane_state.work.push_front(Work::batch(second));
+                lane_state.work.push_front(Work::batch(first));
+            }
+            Next::Rest { wait, .. } => {
+                // Progress: the failed rest is a new batch, its own retries ahead.
+                self.stats.retries += 1;
+                lane_state.current = Some(Current {
+                    work: Work::batch(rest),
+                    phase: Phase::Waiting(now + wait),
+                });
+            }
+            Next::Again { wait } => {
+                self.stats.retries += 1;
+                lane_state.current = Some(Current {
+                    work: Work {
+                        kind: WorkKind::Batch(rest),
+                        attempts,
+                        throttles,
+                    },
+                    phase: Phase::Waiting(now + wait),
+                });
+            }
+            Next::GiveUp { invocations } => {
+                let error = function_error.then_some("Unhandled");
+                let condition = Condition::RetryAttemptsExhausted;
+                self.give_up(
+                    run,
+                    lane,
+                    rest,
+                    condition,
+                    invocations,
+                    error,
+                    None,
+                    now,
+                    out,
+                );
+            }
         }
-        let rest = records.split_off(from);
-        self.finish(run, &records, now, true);
-        if function_error && bisect && rest.len() > 1 {
-            // Splitting is not a retry: it narrows down which record fails.
-            self.stats.bisections += 1;
-            let mut first = rest;
-            let second = first.split_off(first.len() / 2);
-            let work = &mut run.lanes[lane].work;
-            work.push_front(Work::batch(second));
-            work.push_front(Work::batch(first));
-            return;
+    }
+
+    fn rules(&self) -> RetryRules {
+        RetryRules {
+            bisect_on_error: self.config.settings.bisect_on_error,
+            maximum_retry_attempts: self.config.settings.maximum_retry_attempts,
+            backoff: self.config.backoff,
         }
-        if from > 0 {
-            // Progress: the failed rest is a new batch, its own retries ahead.
-            self.stats.retries += 1;
-            run.lanes[lane].current = Some(Current {
-                work: Work::batch(rest),
-                phase: Phase::Waiting(now + self.config.backoff.delay(1)),
-            });
-            return;
-        }
-        attempts += 1;
-        if max.is_some_and(|max| attempts > max) {
-            let error = function_error.then_some("Unhandled");
-            self.give_up(
-                run,
-                lane,
-                rest,
-                Condition::RetryAttemptsExhausted,
-                attempts,
-                error,
-                None,
-                now,
-                out,
-            );
-            return;
-        }
-        self.stats.retries += 1;
-        run.lanes[lane].current = Some(Current {
-            work: Work {
-                kind: WorkKind::Batch(rest),
-                attempts,
-                throttles: 0,
-            },
-            phase: Phase::Waiting(now + self.config.backoff.delay(attempts)),
-        });
     }
 
     fn on_sent(&mut self, id: u64, error: Option<String>) {

@@ -56,6 +56,88 @@ impl Default for Backoff {
     }
 }
 
+/// What came back from one invocation of a batch, as the retry rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    /// It never reached the function (throttled, unreachable).
+    Throttled,
+    /// The function failed as a whole.
+    FunctionError,
+    /// The function answered; `failed_from`: the first record to retry.
+    Responded { failed_from: Option<usize> },
+}
+
+/// What to do with a batch after an invocation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next {
+    /// Every record succeeded.
+    Done,
+    /// Split the batch in two halves, each a new batch, invoked at once.
+    Split,
+    /// The first `done` records succeeded; the rest is a new batch, invoked
+    /// after `wait` seconds with its own retries ahead.
+    Rest { done: usize, wait: f64 },
+    /// Invoke the same records again after `wait` seconds.
+    Again { wait: f64 },
+    /// Out of retries: give the batch up after `invocations` failed ones.
+    GiveUp { invocations: u32 },
+}
+
+/// The rules above, for one mapping (or one redrive).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryRules {
+    pub bisect_on_error: bool,
+    /// `None`: retry until the records are too old.
+    pub maximum_retry_attempts: Option<u32>,
+    pub backoff: Backoff,
+}
+
+impl RetryRules {
+    /// What follows `returned` for a batch of `len` records that has failed
+    /// `attempts` times without progress and been throttled `throttles`
+    /// times in a row (both updated here).
+    pub fn next(
+        &self,
+        returned: Returned,
+        len: usize,
+        attempts: &mut u32,
+        throttles: &mut u32,
+    ) -> Next {
+        if returned == Returned::Throttled {
+            *throttles += 1;
+            return Next::Again {
+                wait: self.backoff.delay(*throttles),
+            };
+        }
+        *throttles = 0;
+        match returned {
+            Returned::Responded { failed_from: None } => return Next::Done,
+            Returned::Responded {
+                failed_from: Some(done),
+            } if done > 0 => {
+                return Next::Rest {
+                    done,
+                    wait: self.backoff.delay(1),
+                }
+            }
+            Returned::FunctionError if self.bisect_on_error && len > 1 => return Next::Split,
+            _ => {}
+        }
+        *attempts += 1;
+        if self
+            .maximum_retry_attempts
+            .is_some_and(|max| *attempts > max)
+        {
+            return Next::GiveUp {
+                invocations: *attempts,
+            };
+        }
+        Next::Again {
+            wait: self.backoff.delay(*attempts),
+        }
+    }
+}
+
 /// The index of the first record to retry, from `batchItemFailures`; `None`
 /// when the response reports none. `position` finds a sequence number in
 /// the batch.

@@ -146,7 +146,9 @@ pub(super) struct ShardRun {
 }
 
 impl ShardRun {
-    pub fn new(id: &str, lanes: usize, start: Position, idle: f64) -> Self {
+    /// A shard starting to be read at `now`: it counts as flowing at first,
+    /// so its idle polling stays short until it has been quiet a while.
+    pub fn new(id: &str, lanes: usize, start: Position, idle: f64, now: Time) -> Self {
         Self {
             id: id.to_owned(),
             reading: false,
@@ -155,7 +157,7 @@ impl ShardRun {
             next_read: f64::NEG_INFINITY,
             read_issued: f64::NEG_INFINITY,
             idle,
-            last_records: f64::NEG_INFINITY,
+            last_records: now,
             drained: false,
             last_read: None,
             pending: BTreeMap::new(),

@@ -13,6 +13,7 @@
 //! ```
 
 mod checks;
+mod redrive;
 mod rng;
 mod world;
 
@@ -116,6 +117,9 @@ fn run(seed: u64, verbose: bool) -> Result<BTreeMap<String, u32>, String> {
         let quiet = step >= STEPS;
         if quiet && world.running() && world.unaccounted().is_empty() && world.in_flight.is_empty()
         {
+            world
+                .redrive_given_up()
+                .map_err(|e| format!("redrive: {e}"))?;
             return Ok(world.coverage);
         }
         let described = step_once(

@@ -110,6 +110,8 @@ pub struct World {
     pub created: Option<f64>,
     /// What the function saw that breaks a rule.
     pub violations: Vec<String>,
+    /// Invocation records that reached the destination, with their records.
+    pub pointers: Vec<(Value, Vec<StreamRecord>)>,
 }
 
 pub fn event_kind(event: &Event) -> &'static str {
@@ -186,6 +188,7 @@ impl World {
             window_state: 0,
             created: None,
             violations: Vec::new(),
+            pointers: Vec::new(),
         };
         let width = u64::MAX / shards as u64;
         for i in 0..shards {
@@ -349,11 +352,14 @@ impl World {
                     // The function ran; its answer never reached the mapping.
                     let _ = self.function(&records, window.as_ref());
                 }
-                Action::Send { records, .. } if self.rng.chance(0.5) => {
+                Action::Send {
+                    record, records, ..
+                } if self.rng.chance(0.5) => {
                     for r in &records {
                         let i = self.by_sequence[&r.sequence_number];
                         self.records[i].sent = true;
                     }
+                    self.pointers.push((record, records));
                 }
                 _ => {}
             }
@@ -415,12 +421,18 @@ impl World {
                 self.returned(&records, &result)?;
                 Event::Invoked { id, result }
             }
-            Action::Send { id, records, .. } => {
+            Action::Send {
+                id,
+                record,
+                records,
+                ..
+            } => {
                 for r in &records {
                     let i = self.by_sequence[&r.sequence_number];
                     self.records[i].sent = true;
                     self.records[i].finished_at_engine = true;
                 }
+                self.pointers.push((record, records));
                 Event::Sent { id, error: None }
             }
             Action::Save(_) | Action::Done => unreachable!("carried out at once"),

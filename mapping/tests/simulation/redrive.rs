@@ -1,0 +1,150 @@
+//! Redrive over what the mapping gave up on in a seeded run: the pointers
+//! that reached the destination (lanes, filters, reshards and restarts made
+//! them), plus a duplicate, an overlapping one and an aged-out one before a
+//! live one, go back through the engine's schedule and range selection.
+//! Checked: exactly the records given up on are delivered, each once, and
+//! per partition key in the order they were written (parents before
+//! children); every live pointer's `batchSize` matches what was picked.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use mapping::engine::redrive::{pick, Ending, Pointer, Schedule, Selection};
+use mapping::sequence;
+use serde_json::Value;
+
+use super::world::World;
+
+const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/sim";
+
+impl World {
+    pub fn redrive_given_up(&mut self) -> Result<(), String> {
+        let mut given_up: HashSet<String> = HashSet::new();
+        let mut pointers: Vec<(Pointer, bool)> = Vec::new();
+        for (record, records) in &self.pointers {
+            let pointer = Pointer::parse(&record.to_string())
+                .ok_or("an invocation record that is not a pointer")?;
+            given_up.extend(records.iter().map(|r| r.sequence_number.clone()));
+            pointers.push((pointer, true));
+        }
+        if let Some(i) =
+            (!pointers.is_empty()).then(|| self.rng.below(pointers.len() as u64) as usize)
+        {
+            // SQS delivers at least once: the same pointer twice.
+            pointers.push(pointers[i].clone());
+            // A narrowed copy: the rest of a range after its first record.
+            let (record, records) = &self.pointers[i];
+            if records.len() > 1 {
+                let mut narrowed = record.clone();
+                narrowed["KinesisBatchInfo"]["startSequenceNumber"] =
+                    Value::from(records[1].sequence_number.clone());
+                narrowed["KinesisBatchInfo"]["batchSize"] = Value::from(records.len() - 1);
+                pointers.push((
+                    Pointer::parse(&narrowed.to_string()).expect("a pointer"),
+                    true,
+                ));
+            }
+            // A range the stream no longer holds, before a live one of the same shard.
+            let live = &pointers[i].0;
+            let mut aged = live.clone();
+            aged.start_sequence_number = "1".into();
+            aged.end_sequence_number = "2".into();
+            aged.batch_size = 1;
+            pointers.push((aged, false));
+        }
+        let order: Vec<usize> = {
+            let mut order: Vec<usize> = (0..pointers.len()).collect();
+            // Received in any order.
+            for k in (1..order.len()).rev() {
+                let j = self.rng.below(k as u64 + 1) as usize;
+                order.swap(k, j);
+            }
+            order
+        };
+        let pointers: Vec<(Pointer, bool)> =
+            order.into_iter().map(|i| pointers[i].clone()).collect();
+        let graphs = HashMap::from([(STREAM_ARN.to_owned(), self.shard_list())]);
+        let mut schedule =
+            Schedule::new(pointers.iter().map(|(p, _)| p.clone()).collect(), &graphs);
+        let selection = Selection {
+            lanes: Some(self.settings.parallelization_factor as usize),
+            filter: self.settings.filter.clone(),
+        };
+        let mut delivered: Vec<String> = Vec::new();
+        let mut once: HashSet<String> = HashSet::new();
+        loop {
+            let ready = schedule.ready();
+            if ready.is_empty() {
+                break;
+            }
+            for i in ready {
+                let (pointer, live) = &pointers[i];
+                let shard = self
+                    .shards
+                    .iter()
+                    .find(|s| s.id == pointer.shard_id)
+                    .ok_or("a pointer to an unknown shard")?;
+                let range: Vec<_> = shard
+                    .records
+                    .iter()
+                    .map(|&r| self.records[r].record.clone())
+                    .filter(|r| {
+                        sequence::compare(&r.sequence_number, &pointer.start_sequence_number)
+                            .is_ge()
+                    })
+                    .collect();
+                if range.first().map(|r| r.sequence_number.as_str())
+                    != Some(pointer.start_sequence_number.as_str())
+                {
+                    if *live {
+                        return Err(format!(
+                            "a live pointer at {} read as aged out",
+                            pointer.start_sequence_number
+                        ));
+                    }
+                    schedule.ended(i, Ending::AgedOut);
+                    continue;
+                }
+                let picked = pick(pointer, &range, &selection, &once);
+                if let Some(mismatch) = picked.mismatch(pointer) {
+                    return Err(format!(
+                        "redrive of {}..: {mismatch}",
+                        pointer.start_sequence_number
+                    ));
+                }
+                for r in &picked.records {
+                    once.insert(r.sequence_number.clone());
+                    delivered.push(r.sequence_number.clone());
+                }
+                schedule.ended(i, Ending::Done);
+            }
+        }
+        if !schedule.blocked().is_empty() {
+            return Err(format!(
+                "{} pointers blocked though nothing failed",
+                schedule.blocked().len()
+            ));
+        }
+        let got: HashSet<String> = delivered.iter().cloned().collect();
+        if got.len() != delivered.len() {
+            return Err("redrive delivered a record twice".into());
+        }
+        if got != given_up {
+            let extra = got.difference(&given_up).count();
+            let missing = given_up.difference(&got).count();
+            return Err(format!("redrive delivered {extra} records the mapping did not give up on and missed {missing} it did"));
+        }
+        let mut last: BTreeMap<&str, usize> = BTreeMap::new();
+        for sequence_number in &delivered {
+            let record = &self.records[self.by_sequence[sequence_number]];
+            if let Some(previous) = last.insert(record.key.as_str(), record.index) {
+                if previous > record.index {
+                    return Err(format!(
+                        "redrive delivered {} of {} before an earlier record of its key",
+                        sequence_number, record.key
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
