@@ -14,7 +14,7 @@ producer := target_dir + "/debug/producer"
 default:
     @just --list
 
-# the consumer's zip for Lambda (arm64, profile lambda-release): target/lambda/bootstrap/bootstrap.zip
+# the consumer's zip for Lambda (arm64, release with what cargo-lambda adds: LTO, strip, panic=abort): target/lambda/bootstrap/bootstrap.zip
 build:
     bash .ci/build-lambda.sh --arm64
 

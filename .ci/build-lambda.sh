@@ -4,8 +4,9 @@
 # Rust target it needs.
 #
 # Usage: build-lambda.sh [--arm64|--x86-64] [--dev]
-#   default: the zip you deploy, target/lambda/bootstrap/bootstrap.zip, built
-#            with the lambda-release profile (LTO; see Cargo.toml)
+#   default: the zip you deploy, target/lambda/bootstrap/bootstrap.zip: the
+#            release profile with what cargo-lambda adds to it (LTO, one
+#            codegen unit, strip, panic=abort, the Lambda CPU; see Cargo.toml)
 #   --dev:   the dev profile into target/lambda-dev/bootstrap/bootstrap.zip, a
 #            few minutes faster; what CI and the Terraform apply test deploy to
 #            the emulator, which never runs it (never deploy it to AWS)
@@ -14,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 usage() { echo "usage: $0 [--arm64|--x86-64] [--dev]" >&2; exit 2; }
 target=aarch64-unknown-linux-gnu
 arch=--arm64
-profile=(--profile lambda-release)
+profile=(--release)
 lambda_dir=target/lambda
 for arg in "$@"; do
   case "$arg" in

@@ -9,7 +9,7 @@
 //! - the first batch of a new container (empty L1), and warm batches;
 //! - peak RSS (`VmHWM`) of a container after a 2,000-record run.
 //!
-//! The binary is the zip's profile (`lambda-release`) built for this machine
+//! The binary is the zip's profile (`release-lto`) built for this machine
 //! (x86_64; Lambda's is arm64 from the same profile). `cargo bench -p harness --bench cold_start`.
 
 use std::io::BufRead;
@@ -40,16 +40,16 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(run(binary))
 }
 
-/// `cargo build --profile lambda-release --bin bootstrap`: the profile the zip ships with.
+/// `cargo build --profile release-lto --bin bootstrap`: the profile the zip ships with.
 fn build_bootstrap() -> anyhow::Result<PathBuf> {
     let root = emulators::workspace_root();
-    eprintln!("building bootstrap in the zip's profile (lambda-release), for this machine …");
+    eprintln!("building bootstrap in the zip's profile (release-lto), for this machine …");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .args([
             "build",
             "--profile",
-            "lambda-release",
+            "release-lto",
             "--quiet",
             "-p",
             "consumer",
@@ -62,7 +62,7 @@ fn build_bootstrap() -> anyhow::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("lambda-release/bootstrap"))
+    Ok(target.join("release-lto/bootstrap"))
 }
 
 struct Container {

@@ -210,9 +210,6 @@ impl EventSourceMapping {
             function_arn: arns.function,
         };
         let (control, control_rx) = mpsc::unbounded_channel();
-        if !config.settings.enabled {
-            let _ = control.send(Event::SetEnabled(false));
-        }
         Ok(Self {
             source,
             stream_name: stream_name.to_owned(),
