@@ -32,19 +32,30 @@ use crate::state::Position;
 /// reappear by themselves if the run dies.
 const VISIBILITY: Duration = Duration::from_secs(300);
 
+/// Why the on-failure queue could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RedriveError {
-    #[error("{operation} failed: {message}")]
+    #[error(
+        "{operation} failed: {}",
+        aws_sdk_sqs::error::DisplayErrorContext(source)
+    )]
     Sqs {
         operation: &'static str,
-        message: String,
+        #[source]
+        source: Box<aws_sdk_sqs::Error>,
     },
 }
 
-fn sqs_error<E: std::error::Error + 'static>(operation: &'static str, error: E) -> RedriveError {
+fn sqs_error<E, R>(
+    operation: &'static str,
+    error: aws_sdk_sqs::error::SdkError<E, R>,
+) -> RedriveError
+where
+    aws_sdk_sqs::Error: From<aws_sdk_sqs::error::SdkError<E, R>>,
+{
     RedriveError::Sqs {
         operation,
-        message: aws_sdk_sqs::error::DisplayErrorContext(error).to_string(),
+        source: Box::new(error.into()),
     }
 }
 
