@@ -66,6 +66,19 @@ impl Local {
         local
     }
 
+    /// `replay` of the test stream with a state file and `--output`, quiet.
+    fn replay(&self, start: &str, state: &Path, output: &Path, follow: bool) -> Command {
+        let mut command = self.harness();
+        command.args(["replay", "--stream", STREAM, "--starting-position", start]);
+        command.arg("--checkpoint-file").arg(state);
+        command.arg("--output").arg(output);
+        if follow {
+            command.arg("--follow");
+        }
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        command
+    }
+
     fn harness(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
         command.arg("--dir").arg(self.dir.path());
@@ -205,25 +218,7 @@ async fn a_latest_mapping_restarted_loses_nothing_written_while_it_was_stopped()
     let before = local.put(0, 3).await; // before the mapping exists: out of LATEST's reach
     let state = local.path("mapping.json");
     let first_output = local.path("first.jsonl");
-    let state_arg = state.to_str().unwrap().to_owned();
-    let replay = |output: &Path, follow: bool| {
-        let mut command = local.harness();
-        command.args([
-            "replay",
-            "--stream",
-            STREAM,
-            "--starting-position",
-            "LATEST",
-            "--checkpoint-file",
-            &state_arg,
-        ]);
-        command.arg("--output").arg(output);
-        if follow {
-            command.arg("--follow");
-        }
-        command.stdout(Stdio::null()).stderr(Stdio::null());
-        command
-    };
+    let replay = |output: &Path, follow: bool| local.replay("LATEST", &state, output, follow);
     let mut following = replay(&first_output, true).spawn().unwrap();
     wait_for_file(&state); // the mapping exists from here on
     let numbered = local.put_numbered(0, 5).await;
@@ -259,25 +254,7 @@ async fn a_latest_mapping_restarted_loses_nothing_written_while_it_was_stopped()
 async fn ctrl_c_with_output_leaves_an_output_and_a_state_file_that_agree() {
     let local = Local::start().await;
     let state = local.path("mapping.json");
-    let state_arg = state.to_str().unwrap().to_owned();
-    let run = |output: &Path, follow: bool| {
-        let mut command = local.harness();
-        command.args([
-            "replay",
-            "--stream",
-            STREAM,
-            "--starting-position",
-            "TRIM_HORIZON",
-            "--checkpoint-file",
-            &state_arg,
-        ]);
-        command.arg("--output").arg(output);
-        if follow {
-            command.arg("--follow");
-        }
-        command.stdout(Stdio::null()).stderr(Stdio::null());
-        command
-    };
+    let run = |output: &Path, follow: bool| local.replay("TRIM_HORIZON", &state, output, follow);
     let first_output = local.path("first.jsonl");
     let mut following = run(&first_output, true).spawn().unwrap();
     wait_for_file(&state);
