@@ -70,14 +70,18 @@ demo *args: tools
 
 # --- Terraform ---
 
-# build the arm64 zip, then plan the production stack (needs AWS credentials)
-plan: build
-    terraform -chdir=terraform init
+# the production root's backend settings must exist (cp terraform/backend.hcl.example terraform/backend.hcl)
+_backend:
+    @test -f terraform/backend.hcl || { echo "terraform/backend.hcl is missing: copy terraform/backend.hcl.example and fill in the state's bucket, key and region" >&2; exit 1; }
+
+# build the arm64 zip, then plan the production stack (needs AWS credentials and terraform/backend.hcl)
+plan: build _backend
+    terraform -chdir=terraform init -backend-config=backend.hcl
     terraform -chdir=terraform plan
 
 # build the arm64 zip, then apply the production stack
-deploy: build
-    terraform -chdir=terraform init
+deploy: build _backend
+    terraform -chdir=terraform init -backend-config=backend.hcl
     terraform -chdir=terraform apply
 
 # apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`)

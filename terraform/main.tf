@@ -13,6 +13,7 @@ module "stack" {
   source = "./modules/stack"
 
   lambda_zip_path                       = local.lambda_zip_path
+  name_prefix                           = var.name_prefix
   stream_name                           = var.stream_name
   stream_mode                           = var.stream_mode
   stream_shard_count                    = var.stream_shard_count
@@ -25,9 +26,9 @@ module "stack" {
   table_deletion_protection_enabled     = var.table_deletion_protection_enabled
   seed_items                            = var.seed_items
   momento_api_key_parameter_name        = var.momento_api_key_parameter_name
+  momento_api_key_parameter_description = var.momento_api_key_parameter_description
   momento_api_key                       = var.momento_api_key
   momento_api_key_version               = var.momento_api_key_version
-  momento_api_key_managed_out_of_band   = var.momento_api_key_managed_out_of_band
   momento_api_key_parameter_arn         = var.momento_api_key_parameter_arn
   momento_api_key_kms_key_arn           = var.momento_api_key_kms_key_arn
   momento_cache_name                    = var.momento_cache_name
@@ -46,6 +47,7 @@ module "stack" {
   dlq_name                              = var.dlq_name
   on_failure_queue_name                 = var.on_failure_queue_name
   dlq_message_retention_seconds         = var.dlq_message_retention_seconds
+  queue_kms_key_arn                     = var.queue_kms_key_arn
   event_source_mapping_enabled          = var.event_source_mapping_enabled
   batch_size                            = var.batch_size
   maximum_batching_window_in_seconds    = var.maximum_batching_window_in_seconds
@@ -63,7 +65,6 @@ module "stack" {
   alarm_period_seconds                  = var.alarm_period_seconds
   alarm_evaluation_periods              = var.alarm_evaluation_periods
   iterator_age_alarm_threshold_ms       = var.iterator_age_alarm_threshold_ms
-  iterator_age_treat_missing_data       = var.iterator_age_treat_missing_data
   errors_alarm_threshold                = var.errors_alarm_threshold
   momento_errors_alarm_threshold        = var.momento_errors_alarm_threshold
 }

@@ -92,3 +92,13 @@ output "region" {
   description = "Region the stack is deployed to."
   value       = var.region
 }
+
+output "alias_arn" {
+  description = "ARN of the `live` alias the event-source mapping invokes (move it to roll back)."
+  value       = module.stack.alias_arn
+}
+
+output "dashboard_name" {
+  description = "Name of the pipeline's CloudWatch dashboard."
+  value       = module.stack.dashboard_name
+}

@@ -1,11 +1,18 @@
 # Inputs of the production root. Every stack input is declared here with the
-# same default as modules/stack (checked by .ci/terraform-check.sh); the names
-# are the ones the Rust harness uses too (a test compares them).
+# same default as modules/stack (checked by .ci/terraform-check.sh), except
+# what production must choose: the region and the alarm destinations have no
+# default. The names are the ones the Rust harness uses too (a test compares
+# them).
 
 variable "region" {
-  description = "AWS region to deploy to."
+  description = "AWS region to deploy to. Required: a missing tfvars file must not deploy to a default region."
   type        = string
-  default     = "us-east-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. `prod-` or `staging-`: several stages in one account and region. Lowercase letters, digits and `-`, at most 20 characters. Default `\"\"`."
+  type        = string
+  default     = ""
 }
 
 variable "tags" {
@@ -110,8 +117,14 @@ variable "momento_api_key_parameter_name" {
   default     = "/kinesis-consumer-model-one/momento-api-key"
 }
 
+variable "momento_api_key_parameter_description" {
+  description = "Description stored with the key's parameter. Changing it writes the same key again (SSM takes a new description only with the value)."
+  type        = string
+  default     = "Momento API key for the Kinesis consumer Lambda"
+}
+
 variable "momento_api_key" {
-  description = "The Momento API key. Ephemeral: sent to SSM through the write-only `value_wo` when the parameter is created or `momento_api_key_version` changes, and kept in neither plan nor state. Required on every plan/apply unless `momento_api_key_managed_out_of_band` is `true` or `momento_api_key_parameter_arn` is set. Pass it with TF_VAR_momento_api_key; never commit it."
+  description = "The Momento API key. Ephemeral: sent to SSM through the write-only `value_wo` when the parameter is created or `momento_api_key_version` changes, and kept in neither plan nor state. Required on every plan/apply (every CI plan job too) unless `momento_api_key_parameter_arn` is set, which is the recommended production setup. Pass it with TF_VAR_momento_api_key; never commit it."
   type        = string
   default     = null
   sensitive   = true
@@ -119,19 +132,24 @@ variable "momento_api_key" {
 }
 
 variable "momento_api_key_version" {
-  description = "Raise it together with a new `momento_api_key` to rotate the key (Terraform writes the key only when this changes). Leave it alone in out-of-band mode."
+  description = "Raise it together with a new `momento_api_key` to rotate the key. Terraform writes the key when this changes, and when the parameter's description, KMS key or tier change (the same key again: SSM takes those only with the value)."
   type        = number
   default     = 1
 }
 
 variable "momento_api_key_managed_out_of_band" {
-  description = "`true`: Terraform creates the parameter with a placeholder once and never writes it again (set the key with `aws ssm put-parameter --overwrite`); `false` (default): Terraform writes `momento_api_key`. Switching keeps the parameter and its value."
+  description = "Gone: a key kept out of band is an existing parameter given by `momento_api_key_parameter_arn`. Only `false` (default) is accepted; `true` is refused with the move that keeps the key."
   type        = bool
   default     = false
+
+  validation {
+    condition     = !var.momento_api_key_managed_out_of_band
+    error_message = "momento_api_key_managed_out_of_band is gone: a key kept out of band is now an existing parameter given by ARN, which Terraform never writes (so no description, KMS or tier change can overwrite it). To move without touching the key: terraform state rm 'module.stack.module.api_key[0].aws_ssm_parameter.this', then set momento_api_key_parameter_arn to the parameter's ARN and remove this setting (terraform/README.md, \"The Momento API key\")."
+  }
 }
 
 variable "momento_api_key_parameter_arn" {
-  description = "ARN of an existing SecureString holding the key, managed entirely outside this stack. When set, no parameter is created and the consumer reads this one (its name variables are ignored). `null` (default): the stack manages the parameter."
+  description = "ARN of an existing SecureString holding the key, kept entirely outside this stack (Terraform never writes it: recommended for production, so CI plan jobs need no key). When set, no parameter is created and the consumer reads this one (the name and KMS key variables of the parameter are ignored). `null` (default): the stack writes `momento_api_key` into its own parameter."
   type        = string
   default     = null
 
@@ -239,6 +257,12 @@ variable "on_failure_queue_name" {
   default     = "kinesis-consumer-model-one-on-failure"
 }
 
+variable "queue_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for both queues (they hold record data and pointers), or `null` (default) for SSE-SQS. Its key policy must let the function's role use it (kms:GenerateDataKey, kms:Decrypt; the role's policy grants them on this key)."
+  type        = string
+  default     = null
+}
+
 variable "dlq_message_retention_seconds" {
   description = "How long both queues keep a message, in seconds (60-1209600). Default: 14 days, the maximum."
   type        = number
@@ -248,7 +272,7 @@ variable "dlq_message_retention_seconds" {
 # --- Event-source mapping --------------------------------------------------------
 
 variable "event_source_mapping_enabled" {
-  description = "Whether the mapping polls the stream. `false` pauses it without losing its position: a first deploy with the key set out of band starts paused, then enables it once the key is in SSM."
+  description = "Whether the mapping polls the stream. `false` pauses it without losing its position: a first deploy whose key parameter (given by ARN) is filled in afterwards starts paused, then enables it once the key is in SSM."
   type        = bool
   default     = true
 }
@@ -266,9 +290,9 @@ variable "maximum_batching_window_in_seconds" {
 }
 
 variable "starting_position" {
-  description = "Where a new mapping starts reading. Valid values: `LATEST`, `TRIM_HORIZON`, `AT_TIMESTAMP`."
+  description = "Where a new mapping starts reading. Valid values: `TRIM_HORIZON` (default: the stack creates its own stream, so this costs nothing, and a new or replaced mapping, which takes minutes to start polling, misses nothing), `LATEST`, `AT_TIMESTAMP`."
   type        = string
-  default     = "LATEST"
+  default     = "TRIM_HORIZON"
 }
 
 variable "starting_position_timestamp" {
@@ -333,9 +357,13 @@ variable "parallelization_factor" {
 # --- Alarms -------------------------------------------------------------------------
 
 variable "alarm_sns_topic_arns" {
-  description = "SNS topic ARNs notified when an alarm fires or recovers. `[]` creates the alarms without actions."
+  description = "SNS topic ARNs notified when an alarm fires or recovers. Required in production: alarms that notify nobody protect nobody."
   type        = list(string)
-  default     = []
+
+  validation {
+    condition     = length(var.alarm_sns_topic_arns) > 0 && alltrue([for arn in var.alarm_sns_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", arn))])
+    error_message = "alarm_sns_topic_arns must name at least one SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>): in production every alarm must reach someone."
+  }
 }
 
 variable "alarm_period_seconds" {
@@ -356,14 +384,8 @@ variable "iterator_age_alarm_threshold_ms" {
   default     = 60000
 }
 
-variable "iterator_age_treat_missing_data" {
-  description = "How the iterator-age alarm treats periods without invocations while the mapping is enabled: `breaching` (default: a stalled mapping alarms; so does a stream quiet for `alarm_evaluation_periods`) or `notBreaching` (streams with long quiet spells)."
-  type        = string
-  default     = "breaching"
-}
-
 variable "errors_alarm_threshold" {
-  description = "Function Errors in one period above which the errors alarm fires; 0 fires on any error."
+  description = "Function Errors per period above which a period counts for the errors alarm; it fires when 3 of `alarm_evaluation_periods` periods do (one error the mapping retries by itself pages nobody)."
   type        = number
   default     = 0
 }

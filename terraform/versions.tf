@@ -14,15 +14,10 @@ terraform {
   }
 
   # State holds no secret (the key is write-only), but it maps the whole
-  # deployment: keep it in an encrypted, locked, versioned bucket rather than
-  # on a laptop. Uncomment, fill in, then `terraform init -migrate-state`:
-  #
-  # backend "s3" {
-  #   bucket       = "my-terraform-state"            # versioning on, public access blocked
-  #   key          = "kinesis-consumer-model-one/terraform.tfstate"
-  #   region       = "us-east-1"
-  #   encrypt      = true                            # SSE on the state object
-  #   use_lockfile = true                            # S3-native locking (Terraform >= 1.10), no DynamoDB table
-  #   # kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/..."   # SSE-KMS with your own key
-  # }
+  # deployment: it lives in an encrypted, locked, versioned S3 bucket, never
+  # on the operator's machine by default. The settings come at init:
+  #   cp backend.hcl.example backend.hcl   # fill in bucket, key, region
+  #   terraform init -backend-config=backend.hcl
+  # (`terraform init` without them stops, asking for the bucket.)
+  backend "s3" {}
 }

@@ -92,7 +92,7 @@ impl Default for MappingSettings {
         Self {
             batch_size: 10,
             batching_window: Duration::ZERO,
-            starting_position: StartingPosition::Latest,
+            starting_position: StartingPosition::TrimHorizon,
             report_batch_item_failures: true,
             bisect_on_error: true,
             maximum_retry_attempts: None,

@@ -12,9 +12,13 @@ module "stack" {
 
   lambda_zip_path = local.lambda_zip_path
 
-  momento_api_key                     = var.momento_api_key
-  momento_api_key_version             = var.momento_api_key_version
-  momento_api_key_managed_out_of_band = var.momento_api_key_managed_out_of_band
+  name_prefix                           = var.name_prefix
+  momento_api_key_parameter_description = var.momento_api_key_parameter_description
+  momento_api_key_kms_key_arn           = var.momento_api_key_kms_key_arn
+  momento_api_key_parameter_arn         = var.momento_api_key_parameter_arn
+  momento_api_key                       = var.momento_api_key
+  momento_api_key_version               = var.momento_api_key_version
+  alarm_sns_topic_arns                  = var.alarm_sns_topic_arns
 
   seed_items                        = var.seed_items
   table_deletion_protection_enabled = var.table_deletion_protection_enabled

@@ -21,17 +21,41 @@ variable "lambda_zip_path" {
 }
 
 variable "momento_api_key" {
-  description = "Value written into the Momento API key SecureString (write-only: kept in neither plan nor state); any string works for the emulator, e.g. the cache double's fake key. Never a real key. Required unless `momento_api_key_managed_out_of_band` is `true`."
+  description = "Value written into the Momento API key SecureString (write-only: kept in neither plan nor state); any string works for the emulator, e.g. the cache double's fake key. Never a real key. Required."
   type        = string
   default     = null
   sensitive   = true
   ephemeral   = true
 }
 
-variable "momento_api_key_managed_out_of_band" {
-  description = "`true`: Terraform stops writing the key (see the production root)."
-  type        = bool
-  default     = false
+variable "momento_api_key_parameter_description" {
+  description = "Description stored with the key's parameter (see the production root)."
+  type        = string
+  default     = "Momento API key for the Kinesis consumer Lambda"
+}
+
+variable "momento_api_key_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the key's parameter (see the production root)."
+  type        = string
+  default     = null
+}
+
+variable "momento_api_key_parameter_arn" {
+  description = "ARN of an existing parameter holding the key, which Terraform never writes (see the production root)."
+  type        = string
+  default     = null
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (see the production root): several stacks side by side on one emulator."
+  type        = string
+  default     = ""
+}
+
+variable "alarm_sns_topic_arns" {
+  description = "SNS topics the alarms notify; `[]` (default) on an emulator, where nobody listens."
+  type        = list(string)
+  default     = []
 }
 
 variable "momento_api_key_version" {

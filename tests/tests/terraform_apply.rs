@@ -55,33 +55,79 @@ struct Terraform {
     work: tempfile::TempDir,
     variables: Vec<String>,
     env: Vec<(&'static str, String)>,
+    /// State in the S3 backend (the production root), not a local file.
+    remote_state: bool,
 }
 
 impl Terraform {
     /// The emulator root, `terraform/local`, pointed at `endpoint`.
     fn new(endpoint: &str, zip: &Path) -> Self {
-        Self::init(
-            "terraform/local",
-            vec![
-                format!("endpoint={endpoint}"),
-                format!("lambda_zip_path={}", zip.display()),
-            ],
-            Vec::new(),
-        )
+        Self::new_with(endpoint, zip, &[])
+    }
+
+    /// The same with more variables of its own (a stage's prefix, say).
+    fn new_with(endpoint: &str, zip: &Path, variables: &[&str]) -> Self {
+        let mut all = vec![
+            format!("endpoint={endpoint}"),
+            format!("lambda_zip_path={}", zip.display()),
+        ];
+        all.extend(variables.iter().map(|v| v.to_string()));
+        Self::init("terraform/local", all, Vec::new())
     }
 
     /// The production root, `terraform`, exactly as committed; its AWS
-    /// provider reaches `endpoint` through the SDK's standard environment.
-    fn production(endpoint: &str, zip: &Path) -> Self {
-        Self::init(
-            "terraform",
-            vec![format!("lambda_zip_path={}", zip.display())],
-            vec![
+    /// provider reaches `endpoint` through the SDK's standard environment,
+    /// and its S3 backend a bucket on the same emulator, configured as a
+    /// deployer does: `-backend-config` with a file like backend.hcl.example.
+    async fn production(endpoint: &str, zip: &Path) -> Self {
+        let bucket = reqwest::Client::new()
+            .put(format!("{endpoint}/terraform-state"))
+            .send()
+            .await
+            .unwrap();
+        assert!(bucket.status().is_success(), "{bucket:?}");
+        let terraform = Self {
+            root: "terraform",
+            work: tempfile::tempdir().unwrap(),
+            variables: vec![
+                format!("lambda_zip_path={}", zip.display()),
+                "region=us-east-1".to_owned(),
+                r#"alarm_sns_topic_arns=["arn:aws:sns:us-east-1:123456789012:oncall"]"#.to_owned(),
+            ],
+            env: vec![
                 ("AWS_ENDPOINT_URL", endpoint.to_owned()),
                 ("AWS_ACCESS_KEY_ID", "test".to_owned()),
                 ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
             ],
+            remote_state: true,
+        };
+        let without = terraform
+            .command(&["init", "-input=false", "-no-color"])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&without.stderr);
+        assert!(
+            !without.status.success() && said.contains("\"bucket\" is required"),
+            "init without backend settings stops and says what it needs: {said}"
+        );
+        let backend = terraform.work.path().join("backend.hcl");
+        std::fs::write(
+            &backend,
+            format!(
+                "bucket = \"terraform-state\"\nkey = \"prod/terraform.tfstate\"\nregion = \"us-east-1\"\n\
+                 encrypt = true\nuse_lockfile = true\nuse_path_style = true\n\
+                 skip_credentials_validation = true\nskip_requesting_account_id = true\n\
+                 skip_metadata_api_check = true\nendpoints = {{ s3 = \"{endpoint}\" }}\n"
+            ),
         )
+        .unwrap();
+        terraform.run(&[
+            "init",
+            "-input=false",
+            "-no-color",
+            &format!("-backend-config={}", backend.display()),
+        ]);
+        terraform
     }
 
     fn init(root: &'static str, variables: Vec<String>, env: Vec<(&'static str, String)>) -> Self {
@@ -90,9 +136,15 @@ impl Terraform {
             work: tempfile::tempdir().unwrap(),
             variables,
             env,
+            remote_state: false,
         };
         terraform.run(&["init", "-input=false", "-no-color"]);
         terraform
+    }
+
+    /// `-state=<file>` for a local state; nothing for the S3 backend.
+    fn state_arg(&self) -> Option<String> {
+        (!self.remote_state).then(|| format!("-state={}", self.state().display()))
     }
 
     fn state(&self) -> PathBuf {
@@ -105,6 +157,17 @@ impl Terraform {
 
     /// Runs terraform; returns its standard output.
     fn run(&self, args: &[&str]) -> String {
+        let output = self.command(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "terraform {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let root = workspace_root();
         let mut command = Command::new("terraform");
         command
@@ -117,14 +180,7 @@ impl Terraform {
         if Path::new("/opt/tf-plugins").is_dir() {
             command.env("TF_CLI_CONFIG_FILE", root.join("terraform/offline.tfrc"));
         }
-        let output = command.output().unwrap();
-        assert!(
-            output.status.success(),
-            "terraform {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
+        command
     }
 
     /// `-var` arguments: the common ones, then `extra`.
@@ -147,7 +203,7 @@ impl Terraform {
             "-auto-approve".into(),
             "-no-color".into(),
         ];
-        args.push(format!("-state={}", self.state().display()));
+        args.extend(self.state_arg());
         args.extend(self.var_args(extra));
         args.push(plan.display().to_string());
         self.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -155,7 +211,7 @@ impl Terraform {
 
     fn plan(&self, name: &str, extra: &[&str]) {
         let mut args = vec!["plan".to_owned(), "-no-color".into()];
-        args.push(format!("-state={}", self.state().display()));
+        args.extend(self.state_arg());
         args.push(format!("-out={}", self.plan_file(name).display()));
         args.extend(self.var_args(extra));
         self.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -219,6 +275,63 @@ fn unzipped(path: &Path) -> Vec<u8> {
     output.stdout
 }
 
+/// A customer managed key on moto (KMS's JSON protocol, which moto serves
+/// unsigned; the tests' crate has no KMS SDK).
+async fn create_kms_key(endpoint: &str) -> String {
+    let created: Value = reqwest::Client::new()
+        .post(endpoint)
+        .header("x-amz-target", "TrentService.CreateKey")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("CreateKey: {created}"))
+        .to_owned()
+}
+
+async fn parameter_metadata(
+    sdk: &SdkConfig,
+    names: &Names,
+) -> aws_sdk_ssm::types::ParameterMetadata {
+    let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+        .key("Name")
+        .option("Equals")
+        .values(&names.parameter)
+        .build()
+        .unwrap();
+    aws_sdk_ssm::Client::new(sdk)
+        .describe_parameters()
+        .parameter_filters(filter)
+        .send()
+        .await
+        .unwrap()
+        .parameters()[0]
+        .clone()
+}
+
+async fn metadata_arn(sdk: &SdkConfig, names: &Names) -> String {
+    aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(&names.parameter)
+        .send()
+        .await
+        .unwrap()
+        .parameter()
+        .and_then(|p| p.arn())
+        .unwrap()
+        .to_owned()
+}
+
 async fn parameter_value(sdk: &SdkConfig, names: &Names) -> String {
     aws_sdk_ssm::Client::new(sdk)
         .get_parameter()
@@ -257,7 +370,23 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
         "Terraform wrote the key"
     );
     terraform.assert_nowhere(SENTINEL, &["first"]);
-    check_created(&sdk, moto.endpoint(), &names).await;
+    check_created(&sdk, moto.endpoint(), &names, &terraform).await;
+
+    // A reviewer asks for another description and a customer managed key:
+    // the apply writes the same key again (SSM takes them only with the
+    // value), so the live key is unchanged and still kept nowhere.
+    let kms_key = create_kms_key(moto.endpoint()).await;
+    let description = "momento_api_key_parameter_description=Momento key, reviewed";
+    let kms = format!("momento_api_key_kms_key_arn={kms_key}");
+    terraform.plan_and_apply("metadata", &[&key, description, &kms]);
+    assert_eq!(parameter_value(&sdk, &names).await, SENTINEL);
+    let metadata = parameter_metadata(&sdk, &names).await;
+    assert_eq!(
+        (metadata.description(), metadata.key_id()),
+        (Some("Momento key, reviewed"), Some(kms_key.as_str())),
+        "the description and the KMS key changed"
+    );
+    terraform.assert_nowhere(SENTINEL, &["metadata"]);
 
     // Someone sets the key out of band; the next apply neither writes the old
     // key back nor reads the new one into its state or plan.
@@ -265,38 +394,63 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
         .put_parameter()
         .name(&names.parameter)
         .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .key_id(&kms_key)
         .value(OUT_OF_BAND)
         .overwrite(true)
         .send()
         .await
         .unwrap();
-    terraform.plan_and_apply("second", &[&key]);
+    terraform.plan_and_apply("second", &[&key, description, &kms]);
     assert_eq!(parameter_value(&sdk, &names).await, OUT_OF_BAND);
     for secret in [SENTINEL, OUT_OF_BAND] {
-        terraform.assert_nowhere(secret, &["first", "second"]);
+        terraform.assert_nowhere(secret, &["first", "metadata", "second"]);
     }
-
-    // Handing the key over to out-of-band management keeps the parameter:
-    // no replacement, no placeholder written over the live key.
-    terraform.plan("switch", &["momento_api_key_managed_out_of_band=true"]);
-    let parameter_change = terraform.show("switch")["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "aws_ssm_parameter")
-        .map(|c| c["change"]["actions"].clone())
-        .expect("the plan covers the parameter");
-    assert_eq!(parameter_change, serde_json::json!(["no-op"]));
 
     // Rotation: a new key with a new version is written, and still not kept.
     let rotated = format!("momento_api_key={ROTATED}");
-    terraform.plan_and_apply("rotate", &[&rotated, "momento_api_key_version=2"]);
+    let version = "momento_api_key_version=2";
+    terraform.plan_and_apply("rotate", &[&rotated, version, description, &kms]);
     assert_eq!(parameter_value(&sdk, &names).await, ROTATED);
     terraform.assert_nowhere(ROTATED, &["rotate"]);
 
+    // The out-of-band mode is gone: a key kept by hand is an existing
+    // parameter given by ARN. The move keeps the parameter and the key.
+    let parameter_arn = metadata_arn(&sdk, &names).await;
+    terraform.run(&[
+        "state",
+        "rm",
+        &format!("-state={}", terraform.state().display()),
+        "module.stack.module.api_key[0].aws_ssm_parameter.this",
+    ]);
+    let by_arn = format!("momento_api_key_parameter_arn={parameter_arn}");
+    terraform.plan("adopt", &[&by_arn, &kms]);
+    let touches_parameter = terraform.show("adopt")["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["type"] == "aws_ssm_parameter");
+    assert!(!touches_parameter, "the plan leaves the parameter alone");
+    terraform.plan_and_apply("adopt", &[&by_arn, &kms]);
+    assert_eq!(
+        parameter_value(&sdk, &names).await,
+        ROTATED,
+        "the live key is untouched"
+    );
+
     let started = Instant::now();
-    terraform.destroy(&[&rotated, "momento_api_key_version=2"]);
+    terraform.destroy(&[&by_arn, &kms]);
     let destroyed = started.elapsed();
+    assert_eq!(
+        parameter_value(&sdk, &names).await,
+        ROTATED,
+        "a parameter given by ARN is not the stack's to destroy"
+    );
+    aws_sdk_ssm::Client::new(&sdk)
+        .delete_parameter()
+        .name(&names.parameter)
+        .send()
+        .await
+        .unwrap();
     check_gone(&sdk, moto.endpoint(), &names).await;
     println!(
         "terraform apply to moto: {:.1} s; destroy: {:.1} s (zip {} bytes)",
@@ -304,6 +458,176 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
         destroyed.as_secs_f64(),
         std::fs::metadata(&zip).unwrap().len()
     );
+}
+
+/// Two stages in one account and region: each stack's names carry its
+/// prefix, and no IAM policy resource of one names anything of the other.
+#[tokio::test]
+async fn two_prefixed_stacks_share_one_emulator_without_crossing() {
+    if Command::new("terraform").arg("version").output().is_err() {
+        eprintln!("terraform is not on PATH: skipping the prefixed stacks test");
+        return;
+    }
+    let zip = fresh_zip();
+    let moto = MotoServer::start().await.unwrap();
+    let prefixes = ["blue-", "green-"];
+    let stacks: Vec<Terraform> = prefixes
+        .iter()
+        .map(|p| Terraform::new_with(moto.endpoint(), &zip, &[&format!("name_prefix={p}")]))
+        .collect();
+    let key = "momento_api_key=stage-key";
+    for stack in &stacks {
+        stack.plan_and_apply("stage", &[key]);
+    }
+    let sdk = emulators::sdk_config(moto.endpoint(), "us-east-1").await;
+    let names: Vec<(&str, String)> = [
+        aws_sdk_kinesis::Client::new(&sdk)
+            .list_streams()
+            .send()
+            .await
+            .unwrap()
+            .stream_names()
+            .iter()
+            .map(|n| ("stream", n.clone()))
+            .collect::<Vec<_>>(),
+        aws_sdk_dynamodb::Client::new(&sdk)
+            .list_tables()
+            .send()
+            .await
+            .unwrap()
+            .table_names()
+            .iter()
+            .map(|n| ("table", n.clone()))
+            .collect(),
+        aws_sdk_lambda::Client::new(&sdk)
+            .list_functions()
+            .send()
+            .await
+            .unwrap()
+            .functions()
+            .iter()
+            .map(|f| ("function", f.function_name().unwrap().to_owned()))
+            .collect(),
+        aws_sdk_sqs::Client::new(&sdk)
+            .list_queues()
+            .send()
+            .await
+            .unwrap()
+            .queue_urls()
+            .iter()
+            .map(|u| ("queue", u.rsplit('/').next().unwrap().to_owned()))
+            .collect(),
+        aws_sdk_iam::Client::new(&sdk)
+            .list_roles()
+            .send()
+            .await
+            .unwrap()
+            .roles()
+            .iter()
+            .map(|r| ("role", r.role_name().to_owned()))
+            .collect(),
+        aws_sdk_ssm::Client::new(&sdk)
+            .describe_parameters()
+            .send()
+            .await
+            .unwrap()
+            .parameters()
+            .iter()
+            .map(|p| {
+                (
+                    "parameter",
+                    p.name().unwrap().trim_start_matches('/').to_owned(),
+                )
+            })
+            .collect(),
+        describe_alarms(moto.endpoint())
+            .await
+            .split("<AlarmName>")
+            .skip(1)
+            .map(|a| ("alarm", a[..a.find('<').unwrap()].to_owned()))
+            .collect(),
+    ]
+    .concat();
+    for (kind, name) in &names {
+        assert!(
+            prefixes.iter().any(|p| name.starts_with(p)),
+            "the {kind} {name} carries no stage prefix"
+        );
+    }
+    for kind in [
+        "stream",
+        "table",
+        "function",
+        "queue",
+        "role",
+        "parameter",
+        "alarm",
+    ] {
+        let count = |p: &str| {
+            names
+                .iter()
+                .filter(|(k, n)| *k == kind && n.starts_with(p))
+                .count()
+        };
+        assert!(count(prefixes[0]) > 0, "no {kind} for {}", prefixes[0]);
+        assert_eq!(
+            count(prefixes[0]),
+            count(prefixes[1]),
+            "as many {kind}s per stage"
+        );
+    }
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    for (mine, other) in [(prefixes[0], prefixes[1]), (prefixes[1], prefixes[0])] {
+        let role = format!("{mine}kinesis-consumer-model-one-rust-role");
+        for policy in iam
+            .list_role_policies()
+            .role_name(&role)
+            .send()
+            .await
+            .unwrap()
+            .policy_names()
+        {
+            let document = iam
+                .get_role_policy()
+                .role_name(&role)
+                .policy_name(policy)
+                .send()
+                .await
+                .unwrap()
+                .policy_document()
+                .to_owned();
+            let document: Value = serde_json::from_str(
+                &percent_encoding::percent_decode_str(&document)
+                    .decode_utf8()
+                    .unwrap(),
+            )
+            .unwrap();
+            for statement in as_list(&document["Statement"]) {
+                for resource in as_list(&statement["Resource"]) {
+                    let resource = resource.as_str().unwrap();
+                    assert!(!resource.contains(other), "{role} may reach {resource}");
+                    let names_a_resource = [":kinesis:", ":dynamodb:", ":ssm:", ":sqs:", ":logs:"]
+                        .iter()
+                        .any(|service| resource.contains(service));
+                    if names_a_resource {
+                        assert!(
+                            resource.contains(mine),
+                            "{role}: {resource} is not its stage's"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for stack in &stacks {
+        stack.destroy(&[key]);
+    }
+    let left = aws_sdk_kinesis::Client::new(&sdk)
+        .list_streams()
+        .send()
+        .await
+        .unwrap();
+    assert!(left.stream_names().is_empty());
 }
 
 /// The production root as committed, planned against moto: it seeds no
@@ -317,7 +641,7 @@ async fn the_production_root_plans_no_seed_data_and_keeps_the_key_out() {
     }
     let zip = fresh_zip();
     let moto = MotoServer::start().await.unwrap();
-    let terraform = Terraform::production(moto.endpoint(), &zip);
+    let terraform = Terraform::production(moto.endpoint(), &zip).await;
     check_provider_pinned(&terraform);
     let key = format!("momento_api_key={SENTINEL}");
     terraform.plan("production", &[&key]);
@@ -346,7 +670,8 @@ async fn the_production_root_plans_no_seed_data_and_keeps_the_key_out() {
         ),
         (&serde_json::json!(-1), &serde_json::json!(21600))
     );
-    assert_eq!(of_type("aws_cloudwatch_metric_alarm").len(), 11);
+    assert_eq!(of_type("aws_cloudwatch_metric_alarm").len(), 12);
+    assert_eq!(mapping["starting_position"], "TRIM_HORIZON");
     let contents = unzipped(&terraform.plan_file("production"));
     assert!(!contents
         .windows(SENTINEL.len())
@@ -380,7 +705,7 @@ fn check_provider_pinned(terraform: &Terraform) {
     assert!(major == "5" && minor >= 100, "provider {selected}");
 }
 
-async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
+async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names, terraform: &Terraform) {
     // Stream: on-demand, KMS-encrypted.
     let stream = aws_sdk_kinesis::Client::new(sdk)
         .describe_stream_summary()
@@ -472,9 +797,10 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
     assert_eq!(environment["TABLE_NAME"], names.table);
     let role_arn = configuration.role().unwrap().to_owned();
 
+    // Listed by stream: the mapping names the alias, not the bare function.
     let mappings = lambda
         .list_event_source_mappings()
-        .function_name(&names.function)
+        .event_source_arn(&stream_arn)
         .send()
         .await
         .unwrap();
@@ -512,6 +838,50 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names) {
         "pointers go to their own queue, not among the poison letters"
     );
     let mapping_uuid = mapping.uuid().unwrap().to_owned();
+    // The mapping invokes the `live` alias of a published version (moto
+    // reports the version the alias points at; AWS the alias), so a bad
+    // deploy rolls back by moving the alias.
+    let alias = lambda
+        .get_alias()
+        .function_name(&names.function)
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    let version = alias.function_version().unwrap();
+    assert_ne!(version, "$LATEST");
+    let invoked = mapping.function_arn().unwrap();
+    assert!(
+        invoked.ends_with(&format!(":{version}")) || invoked == alias.alias_arn().unwrap(),
+        "the mapping invokes the alias, not $LATEST: {invoked}"
+    );
+    // As configured (moto reports the version in state too): the alias's ARN.
+    let references = esm_function_references(&terraform.show("first")["configuration"]);
+    assert!(
+        references.iter().any(|r| r == "aws_lambda_alias.live.arn"),
+        "the mapping is configured with the alias: {references:?}"
+    );
+
+    // Both queues refuse anything but TLS.
+    for queue in [&names.dead_letter_queue, &names.on_failure_queue] {
+        use aws_sdk_sqs::types::QueueAttributeName::Policy;
+        let attributes = aws_sdk_sqs::Client::new(sdk)
+            .get_queue_attributes()
+            .queue_url(queue_url(sdk, queue).await.unwrap())
+            .attribute_names(Policy)
+            .send()
+            .await
+            .unwrap();
+        let policy: Value =
+            serde_json::from_str(&attributes.attributes().unwrap()[&Policy]).unwrap();
+        let denies_plain = as_list(&policy["Statement"]).iter().any(|s| {
+            s["Effect"] == "Deny"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+                && as_list(&s["Action"]).contains(&Value::from("sqs:*"))
+        });
+        assert!(denies_plain, "{queue} denies non-TLS access: {policy}");
+    }
+    check_dashboard(endpoint, names).await;
 
     // The role's policy: no wildcard action, every resource its own.
     let role_name = role_arn.rsplit('/').next().unwrap();
@@ -651,17 +1021,19 @@ async fn check_alarms(endpoint: &str, names: &Names, mapping_uuid: &str) {
             0.0,
             "notBreaching",
         ),
+        // Errors over several periods: one the mapping retries pages nobody.
         expect(
             "errors",
             "AWS/Lambda",
             "Errors",
             "Sum",
             function.clone(),
-            1,
+            5,
             0.0,
             "notBreaching",
         ),
-        // A stalled or broken mapping publishes nothing: missing data alarms.
+        // A quiet stream has no IteratorAge: not a failure (the stalled
+        // alarm, checked below, watches a mapping that reads nothing).
         expect(
             "iterator-age",
             "AWS/Lambda",
@@ -670,7 +1042,7 @@ async fn check_alarms(endpoint: &str, names: &Names, mapping_uuid: &str) {
             function.clone(),
             5,
             60_000.0,
-            "breaching",
+            "notBreaching",
         ),
         expect(
             "momento-cache-missing",
@@ -715,6 +1087,124 @@ async fn check_alarms(endpoint: &str, names: &Names, mapping_uuid: &str) {
     ];
     expected.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(alarms, expected);
+    // Moto does not evaluate alarms: the stalled alarm is checked as
+    // configuration (records arriving in the stream, no invocation).
+    let body = describe_alarms(endpoint).await;
+    let stalled = body
+        .split("<AlarmName>")
+        .find(|a| a.starts_with(&format!("{}-stalled<", names.function)))
+        .expect("a stalled-mapping alarm");
+    for part in [
+        "IF(incoming &gt; 0 AND FILL(invocations, 0) == 0, 1, 0)",
+        "<MetricName>IncomingRecords</MetricName>",
+        "<MetricName>Invocations</MetricName>",
+        &format!("<Value>{}</Value>", names.stream),
+        "<TreatMissingData>notBreaching</TreatMissingData>",
+    ] {
+        assert!(
+            stalled.contains(part),
+            "the stalled alarm has {part}: {stalled}"
+        );
+    }
+    let errors = body
+        .split("<AlarmName>")
+        .find(|a| a.starts_with(&format!("{}-errors<", names.function)))
+        .unwrap();
+    assert!(
+        errors.contains("<DatapointsToAlarm>3</DatapointsToAlarm>"),
+        "{errors}"
+    );
+}
+
+/// What the event-source mapping's `function_name` refers to in a plan's
+/// configuration, wherever in the module tree it is.
+fn esm_function_references(configuration: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut modules = vec![&configuration["root_module"]];
+    while let Some(module) = modules.pop() {
+        for resource in module["resources"].as_array().into_iter().flatten() {
+            if resource["type"] == "aws_lambda_event_source_mapping" {
+                for r in resource["expressions"]["function_name"]["references"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    found.push(r.as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+        if let Some(calls) = module["module_calls"].as_object() {
+            modules.extend(calls.values().map(|call| &call["module"]));
+        }
+    }
+    found
+}
+
+/// Every metric of the consumer's namespace on the dashboard is one the
+/// consumer emits: the names its EMF code (lambda/src/metrics.rs) records.
+async fn check_dashboard(endpoint: &str, names: &Names) {
+    let source = std::fs::read_to_string(workspace_root().join("lambda/src/metrics.rs")).unwrap();
+    let emitted: Vec<String> = ["counter!(\"", "histogram!(\"", "gauge!(\""]
+        .iter()
+        .flat_map(|call| {
+            source
+                .match_indices(call)
+                .map(|(i, _)| {
+                    let rest = &source[i + call.len()..];
+                    rest[..rest.find('"').unwrap()].to_owned()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(emitted.len() > 10, "{emitted:?}");
+    let body = reqwest::Client::new()
+        .post(endpoint)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(format!("Action=GetDashboard&Version=2010-08-01&DashboardName={}", names.function))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let json = body
+        .split("<DashboardBody>")
+        .nth(1)
+        .and_then(|b| b.split("</DashboardBody>").next())
+        .unwrap_or_else(|| panic!("GetDashboard: {body}"))
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let dashboard: Value = serde_json::from_str(&json).unwrap();
+    let mut own = Vec::new();
+    for widget in dashboard["widgets"].as_array().unwrap() {
+        for metric in widget["properties"]["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if metric[0] == "KinesisConsumer" {
+                own.push(metric[1].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert!(
+        own.len() >= 10,
+        "the dashboard shows the consumer's metrics: {own:?}"
+    );
+    for name in &own {
+        assert!(
+            emitted.contains(name),
+            "the dashboard shows {name}, which the consumer never emits ({emitted:?})"
+        );
+    }
+    let alarms = dashboard["widgets"][0]["properties"]["alarms"]
+        .as_array()
+        .unwrap();
+    assert_eq!(alarms.len(), 12, "every alarm's state on the page");
 }
 
 /// DescribeAlarms through CloudWatch's Query API (the Rust SDK speaks
@@ -724,6 +1214,7 @@ async fn alarms(endpoint: &str) -> Vec<Alarm> {
     // Each alarm's <member> starts with its <AlarmName>.
     body.split("<AlarmName>")
         .skip(1)
+        .filter(|alarm| !alarm.contains("<Expression>"))
         .map(|alarm| {
             let tag = |name: &str| -> String {
                 let open = format!("<{name}>");
@@ -891,7 +1382,10 @@ async fn check_gone(sdk: &SdkConfig, endpoint: &str, names: &Names) {
     for queue in [&names.dead_letter_queue, &names.on_failure_queue] {
         assert!(queue_url(sdk, queue).await.is_none(), "{queue} is gone");
     }
-    assert!(alarms(endpoint).await.is_empty(), "the alarms are gone");
+    assert!(
+        !describe_alarms(endpoint).await.contains("<AlarmName>"),
+        "the alarms are gone"
+    );
     let roles = aws_sdk_iam::Client::new(sdk)
         .list_roles()
         .send()

@@ -1,17 +1,21 @@
-# The Momento API key as an SSM SecureString the consumer reads at start-up.
+# The Momento API key as an SSM SecureString the consumer reads at start-up,
+# written by Terraform. (A key someone else owns is the stack's other mode:
+# an existing parameter by ARN, which this module is not used for.)
 #
 # The key reaches SSM through the provider's write-only argument `value_wo`,
 # fed by an ephemeral variable: Terraform sends it in the PutParameter call and
 # keeps it in neither the plan nor the state (the read-back `value` attribute
-# stays empty). It is sent when the parameter is created and whenever
-# `value_version` changes, never on a refresh or an unrelated apply.
+# stays empty).
 #
-# One resource serves both ways of owning the key (var.managed_out_of_band),
-# so switching between them changes no address: nothing is destroyed or
-# recreated, and the key in SSM stays as it is unless `value_version` moves.
+# SSM changes a parameter's description, KMS key or tier only through a
+# PutParameter that carries the value, and the value is not in the state: the
+# provider would send an empty one, which SSM refuses. So the write-only
+# version moves with them: a change of any of the three, or of
+# `value_version`, sends the key passed in (every plan and apply has it), and
+# nothing else does.
 
 locals {
-  placeholder = "placeholder: set the real Momento API key out of band (aws ssm put-parameter --overwrite)"
+  written_version = parseint(substr(sha256(jsonencode([var.value_version, var.description, var.kms_key_id, var.tier])), 0, 12), 16)
 }
 
 resource "aws_ssm_parameter" "this" {
@@ -22,21 +26,15 @@ resource "aws_ssm_parameter" "this" {
   tier        = var.tier
   key_id      = var.kms_key_id
 
-  # Terraform-managed: the key itself. Out of band: a placeholder, written only
-  # when the parameter is created (the consumer refuses to start on it).
-  value_wo         = var.managed_out_of_band ? local.placeholder : var.value
-  value_wo_version = var.value_version
+  value_wo         = var.value
+  value_wo_version = local.written_version
 
   tags = var.tags
 
   lifecycle {
     precondition {
-      condition     = var.managed_out_of_band || var.value != null
-      error_message = "Pass the Momento API key (TF_VAR_momento_api_key, an ephemeral variable: it is sent to SSM and kept in neither plan nor state), or set managed_out_of_band = true and put the key into SSM yourself."
-    }
-    precondition {
-      condition     = !var.managed_out_of_band || var.value == null
-      error_message = "managed_out_of_band = true: Terraform does not write the key, so do not pass one (unset TF_VAR_momento_api_key)."
+      condition     = var.value != null
+      error_message = "Pass the Momento API key (TF_VAR_momento_api_key, an ephemeral variable: it is sent to SSM and kept in neither plan nor state), or keep the key yourself and give the stack its parameter's ARN (momento_api_key_parameter_arn)."
     }
   }
 }

@@ -13,11 +13,6 @@ output "parameter_type" {
   value       = "SecureString"
 }
 
-output "parameter_managed_out_of_band" {
-  description = "Whether the value is managed outside Terraform."
-  value       = var.managed_out_of_band
-}
-
 output "parameter_value_version" {
   description = "The `value_version` last written by Terraform."
   value       = var.value_version

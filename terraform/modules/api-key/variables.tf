@@ -15,7 +15,7 @@ variable "description" {
 }
 
 variable "value" {
-  description = "The Momento API key (ephemeral: written to SSM through the write-only `value_wo`, never stored in plan or state). Required when `managed_out_of_band` is `false`, on every plan and apply; must be `null` otherwise. Pass it through TF_VAR_, never commit it."
+  description = "The Momento API key (ephemeral: written to SSM through the write-only `value_wo`, never stored in plan or state). Required on every plan and apply. Pass it through TF_VAR_, never commit it."
   type        = string
   default     = null
   sensitive   = true
@@ -23,7 +23,7 @@ variable "value" {
 }
 
 variable "value_version" {
-  description = "Version of the written value. Terraform sends the value to SSM when the parameter is created and whenever this number changes: raise it together with a new `value` to rotate the key. Leave it alone when `managed_out_of_band` is `true` (a change would rewrite the placeholder over the live key)."
+  description = "Version of the written value. Terraform sends the value to SSM when the parameter is created, whenever this number changes (raise it together with a new `value` to rotate the key) and when `description`, `kms_key_id` or `tier` change (SSM takes those only with the value: the same key is written again)."
   type        = number
   default     = 1
 
@@ -33,14 +33,8 @@ variable "value_version" {
   }
 }
 
-variable "managed_out_of_band" {
-  description = "`false` (default): Terraform writes `value` (write-only). `true`: Terraform creates the parameter with a placeholder and never writes it again; set the key with `aws ssm put-parameter --overwrite`. Switching either way keeps the parameter and its current value."
-  type        = bool
-  default     = false
-}
-
 variable "kms_key_id" {
-  description = "KMS key (ARN, id or alias) that encrypts the SecureString. `null` (default) uses the AWS-managed `aws/ssm` key."
+  description = "ARN of the customer managed KMS key that encrypts the SecureString. `null` (default) uses the AWS-managed `aws/ssm` key. Changing it writes the same key again, encrypted with the new key."
   type        = string
   default     = null
 }

@@ -7,14 +7,16 @@ locals {
 
   # Sums of one metric of the function over a period. `periods` = 1 fires on
   # the first period (something was lost or given up on); the sustained ones
-  # wait `alarm_evaluation_periods`, so one transient blip does not page.
+  # wait `alarm_evaluation_periods`, so one transient blip does not page;
+  # errors fire when `datapoints` of those periods had errors.
   function_sum_alarms = {
     errors = {
       namespace   = "AWS/Lambda"
       metric      = "Errors"
       threshold   = var.errors_alarm_threshold
-      periods     = 1
-      description = "Invocations of ${var.function_name} failed as a whole (crash, timeout, init failure, e.g. an unreadable Momento key): the mapping retries, bisecting the batch."
+      periods     = var.alarm_evaluation_periods
+      datapoints  = min(3, var.alarm_evaluation_periods)
+      description = "Invocations of ${var.function_name} failed as a whole (crash, timeout, init failure, e.g. an unreadable Momento key) in ${min(3, var.alarm_evaluation_periods)} of ${var.alarm_evaluation_periods} periods: the mapping retries, bisecting the batch, but it keeps failing."
     }
     throttles = {
       namespace   = "AWS/Lambda"
@@ -75,6 +77,7 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   statistic           = "Sum"
   period              = var.alarm_period_seconds
   evaluation_periods  = each.value.periods
+  datapoints_to_alarm = lookup(each.value, "datapoints", each.value.periods)
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
@@ -91,12 +94,12 @@ moved {
   to   = aws_cloudwatch_metric_alarm.function["errors"]
 }
 
-# Falling behind, or not reading at all: without data (no invocation in a
-# period) an enabled mapping counts as breaching, so a stalled mapping cannot
-# stay green.
+# Falling behind: the records the mapping reads are old. A quiet stream has
+# no IteratorAge data, and that is not a failure (missing = not breaching);
+# a mapping that reads nothing at all is the stalled alarm's.
 resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   alarm_name        = "${local.alarm_prefix}-iterator-age"
-  alarm_description = "The ${var.function_name} mapping is more than ${var.iterator_age_alarm_threshold_ms} ms behind the stream, or invoked nothing for ${var.alarm_evaluation_periods} periods. Records older than ${var.maximum_record_age_in_seconds} s go to the on-failure queue."
+  alarm_description = "The ${var.function_name} mapping is more than ${var.iterator_age_alarm_threshold_ms} ms behind the stream for ${var.alarm_evaluation_periods} periods. Records older than ${var.maximum_record_age_in_seconds} s go to the on-failure queue."
 
   namespace   = "AWS/Lambda"
   metric_name = "IteratorAge"
@@ -108,9 +111,56 @@ resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   evaluation_periods  = var.alarm_evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.iterator_age_alarm_threshold_ms
-  treat_missing_data  = var.event_source_mapping_enabled ? var.iterator_age_treat_missing_data : "notBreaching"
+  treat_missing_data  = "notBreaching"
 
   actions_enabled = true
+  alarm_actions   = var.alarm_sns_topic_arns
+  ok_actions      = var.alarm_sns_topic_arns
+
+  tags = var.tags
+}
+
+# Stalled: records keep arriving in the stream while the function is invoked
+# not at all. A quiet stream (nothing arriving) never trips it; a mapping
+# that is disabled, broken, or without permission does, which the iterator-age
+# alarm cannot see (no invocation, no IteratorAge). Only while the mapping is
+# enabled.
+resource "aws_cloudwatch_metric_alarm" "stalled" {
+  alarm_name          = "${local.alarm_prefix}-stalled"
+  alarm_description   = "Records arrive in the stream of ${var.function_name} but the mapping invoked it not once in ${var.alarm_evaluation_periods} periods: the mapping is stalled (disabled by error, broken, or missing a permission)."
+  evaluation_periods  = var.alarm_evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  metric_query {
+    id          = "stalled"
+    expression  = "IF(incoming > 0 AND FILL(invocations, 0) == 0, 1, 0)"
+    label       = "records arriving, no invocation"
+    return_data = true
+  }
+  metric_query {
+    id = "incoming"
+    metric {
+      namespace   = "AWS/Kinesis"
+      metric_name = "IncomingRecords"
+      dimensions  = { StreamName = local.stream_name }
+      stat        = "Sum"
+      period      = var.alarm_period_seconds
+    }
+  }
+  metric_query {
+    id = "invocations"
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      dimensions  = { FunctionName = aws_lambda_function.this.function_name }
+      stat        = "Sum"
+      period      = var.alarm_period_seconds
+    }
+  }
+
+  actions_enabled = var.event_source_mapping_enabled
   alarm_actions   = var.alarm_sns_topic_arns
   ok_actions      = var.alarm_sns_topic_arns
 

@@ -20,7 +20,7 @@ resource "aws_kinesis_stream_consumer" "this" {
 
 resource "aws_lambda_event_source_mapping" "this" {
   event_source_arn = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
-  function_name    = aws_lambda_function.this.function_name
+  function_name    = aws_lambda_alias.live.arn
   enabled          = var.event_source_mapping_enabled
 
   batch_size                         = var.batch_size

@@ -166,6 +166,25 @@ data "aws_iam_policy_document" "this" {
     resources = [aws_sqs_queue.dlq.arn, aws_sqs_queue.on_failure.arn]
   }
 
+  # Only with a customer managed queue key: sending to an encrypted queue
+  # needs the data key; only through SQS.
+  dynamic "statement" {
+    for_each = var.queue_kms_key_arn == null ? [] : [var.queue_kms_key_arn]
+
+    content {
+      sid       = "EncryptQueueMessages"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sqs.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
   # The log group is created by Terraform, so no logs:CreateLogGroup.
   statement {
     sid       = "WriteOwnLogs"

@@ -5,9 +5,10 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  region     = data.aws_region.current.name
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
+  stream_name = element(split("/", var.stream_arn), 1)
+  region      = data.aws_region.current.name
+  account_id  = data.aws_caller_identity.current.account_id
+  partition   = data.aws_partition.current.partition
 
   # Fixed keys win over extra_environment_variables: the consumer's contract
   # must not be overridden by accident.
@@ -68,6 +69,10 @@ resource "aws_lambda_function" "this" {
     mode = var.tracing_mode
   }
 
+  # Each apply of a new zip publishes a version; the mapping invokes the
+  # `live` alias, so a bad deploy rolls back by moving the alias.
+  publish = true
+
   tags = var.tags
 
   # The log group must exist before the first invocation, and the role must be
@@ -76,4 +81,13 @@ resource "aws_lambda_function" "this" {
     aws_cloudwatch_log_group.this,
     aws_iam_role_policy.this,
   ]
+}
+
+# What the mapping invokes. Roll back: `aws lambda update-alias --function-name
+# <function> --name live --function-version <previous>` (terraform/README.md).
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "The version the event-source mapping invokes"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
 }

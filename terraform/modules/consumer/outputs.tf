@@ -74,11 +74,22 @@ output "on_failure_queue_arn" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms, by purpose: `iterator_age`, `dropped_events`, `dlq_depth`, `on_failure_depth`, `errors`, `throttles`, `destination_delivery_failures`, `batch_item_failures`, `dynamodb_failures`, `momento_errors`, `momento_cache_missing`."
+  description = "ARNs of the CloudWatch alarms, by purpose: `iterator_age`, `stalled`, `dropped_events`, `dlq_depth`, `on_failure_depth`, `errors`, `throttles`, `destination_delivery_failures`, `batch_item_failures`, `dynamodb_failures`, `momento_errors`, `momento_cache_missing`."
   value = merge(
     { iterator_age = aws_cloudwatch_metric_alarm.iterator_age.arn },
+    { stalled = aws_cloudwatch_metric_alarm.stalled.arn },
     { dropped_events = aws_cloudwatch_metric_alarm.dropped_events.arn },
     { for k, alarm in aws_cloudwatch_metric_alarm.queue_depth : k => alarm.arn },
     { for k, alarm in aws_cloudwatch_metric_alarm.function : k => alarm.arn },
   )
+}
+
+output "alias_arn" {
+  description = "ARN of the `live` alias the event-source mapping invokes (move it to roll back)."
+  value       = aws_lambda_alias.live.arn
+}
+
+output "dashboard_name" {
+  description = "Name of the pipeline's CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
 }

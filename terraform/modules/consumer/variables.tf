@@ -199,6 +199,12 @@ variable "on_failure_queue_name" {
   }
 }
 
+variable "queue_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for both queues, or `null` for SSE-SQS."
+  type        = string
+  default     = null
+}
+
 variable "dlq_message_retention_seconds" {
   description = "How long the DLQ and the on-failure queue keep a message, in seconds (60-1209600). Default: 14 days, the maximum."
   type        = number
@@ -213,7 +219,7 @@ variable "dlq_message_retention_seconds" {
 # --- Event-source mapping --------------------------------------------------------
 
 variable "event_source_mapping_enabled" {
-  description = "Whether the mapping polls the stream. `false` pauses consumption without losing the position (e.g. a first deploy whose Momento key is set out of band afterwards). While `false`, the iterator-age alarm treats missing data as not breaching."
+  description = "Whether the mapping polls the stream. `false` pauses consumption without losing the position (e.g. a first deploy whose key parameter is filled in afterwards). While `false`, the stalled alarm notifies nobody."
   type        = bool
   default     = true
 }
@@ -241,9 +247,9 @@ variable "maximum_batching_window_in_seconds" {
 }
 
 variable "starting_position" {
-  description = "Where a new mapping starts reading. Valid values: `LATEST`, `TRIM_HORIZON`, `AT_TIMESTAMP` (with `starting_position_timestamp`)."
+  description = "Where a new mapping starts reading. Valid values: `TRIM_HORIZON` (default), `LATEST`, `AT_TIMESTAMP` (with `starting_position_timestamp`)."
   type        = string
-  default     = "LATEST"
+  default     = "TRIM_HORIZON"
 
   validation {
     condition     = contains(["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"], var.starting_position)
@@ -379,17 +385,6 @@ variable "iterator_age_alarm_threshold_ms" {
   validation {
     condition     = var.iterator_age_alarm_threshold_ms > 0
     error_message = "iterator_age_alarm_threshold_ms must be positive."
-  }
-}
-
-variable "iterator_age_treat_missing_data" {
-  description = "How the iterator-age alarm treats periods without data while the mapping is enabled. `breaching` (default): a mapping that stopped invoking (disabled by Lambda, broken permissions) alarms; a stream that is quiet for `alarm_evaluation_periods` alarms too. `notBreaching` for streams with long quiet spells. A disabled mapping always uses `notBreaching`."
-  type        = string
-  default     = "breaching"
-
-  validation {
-    condition     = contains(["breaching", "notBreaching", "ignore", "missing"], var.iterator_age_treat_missing_data)
-    error_message = "iterator_age_treat_missing_data must be breaching, notBreaching, ignore or missing."
   }
 }
 

@@ -2,10 +2,24 @@
 # production root (terraform/) and the emulator root (terraform/local/) deploy
 # exactly the same resources through their own providers.
 
+locals {
+  # Every named resource carries the stage's prefix, so stages share an
+  # account and region without colliding (IAM policies name the resources
+  # by these names, so they are scoped by the prefix too).
+  names = {
+    stream     = "${var.name_prefix}${var.stream_name}"
+    table      = "${var.name_prefix}${var.table_name}"
+    parameter  = startswith(var.momento_api_key_parameter_name, "/") ? "/${var.name_prefix}${trimprefix(var.momento_api_key_parameter_name, "/")}" : "${var.name_prefix}${var.momento_api_key_parameter_name}"
+    function   = "${var.name_prefix}${var.function_name}"
+    dlq        = "${var.name_prefix}${var.dlq_name}"
+    on_failure = "${var.name_prefix}${var.on_failure_queue_name}"
+  }
+}
+
 module "stream" {
   source = "../stream"
 
-  name                   = var.stream_name
+  name                   = local.names.stream
   stream_mode            = var.stream_mode
   shard_count            = var.stream_shard_count
   retention_period_hours = var.stream_retention_period_hours
@@ -17,7 +31,7 @@ module "stream" {
 module "table" {
   source = "../table"
 
-  name                           = var.table_name
+  name                           = local.names.table
   hash_key                       = var.table_hash_key
   point_in_time_recovery_enabled = var.table_point_in_time_recovery_enabled
   kms_key_arn                    = var.table_kms_key_arn
@@ -32,11 +46,11 @@ module "api_key" {
   source = "../api-key"
   count  = var.momento_api_key_parameter_arn == null ? 1 : 0
 
-  name                = var.momento_api_key_parameter_name
-  value               = var.momento_api_key
-  value_version       = var.momento_api_key_version
-  managed_out_of_band = var.momento_api_key_managed_out_of_band
-  kms_key_id          = var.momento_api_key_kms_key_arn
+  name          = local.names.parameter
+  description   = var.momento_api_key_parameter_description
+  value         = var.momento_api_key
+  value_version = var.momento_api_key_version
+  kms_key_id    = var.momento_api_key_kms_key_arn
 
   tags = var.tags
 }
@@ -56,7 +70,7 @@ locals {
 module "consumer" {
   source = "../consumer"
 
-  function_name                  = var.function_name
+  function_name                  = local.names.function
   lambda_zip_path                = var.lambda_zip_path
   architecture                   = var.lambda_architecture
   memory_size                    = var.lambda_memory_size
@@ -80,9 +94,10 @@ module "consumer" {
   api_key_parameter_arn  = local.api_key_parameter_arn
   api_key_kms_key_arn    = var.momento_api_key_kms_key_arn
 
-  dlq_name                      = var.dlq_name
-  on_failure_queue_name         = var.on_failure_queue_name
+  dlq_name                      = local.names.dlq
+  on_failure_queue_name         = local.names.on_failure
   dlq_message_retention_seconds = var.dlq_message_retention_seconds
+  queue_kms_key_arn             = var.queue_kms_key_arn
 
   event_source_mapping_enabled = var.event_source_mapping_enabled
 
@@ -103,7 +118,6 @@ module "consumer" {
   alarm_period_seconds            = var.alarm_period_seconds
   alarm_evaluation_periods        = var.alarm_evaluation_periods
   iterator_age_alarm_threshold_ms = var.iterator_age_alarm_threshold_ms
-  iterator_age_treat_missing_data = var.iterator_age_treat_missing_data
   errors_alarm_threshold          = var.errors_alarm_threshold
   momento_errors_alarm_threshold  = var.momento_errors_alarm_threshold
 

@@ -87,3 +87,13 @@ output "alarm_arns" {
   description = "ARNs of the CloudWatch alarms, by purpose (see the consumer module's README)."
   value       = module.consumer.alarm_arns
 }
+
+output "alias_arn" {
+  description = "ARN of the `live` alias the event-source mapping invokes (move it to roll back)."
+  value       = module.consumer.alias_arn
+}
+
+output "dashboard_name" {
+  description = "Name of the pipeline's CloudWatch dashboard."
+  value       = module.consumer.dashboard_name
+}

@@ -14,6 +14,17 @@ variable "tags" {
   default     = {}
 }
 
+variable "name_prefix" {
+  description = "Prefix of every resource name (stream, table, parameter, function and its role, log group and alarms, queues, dashboard), e.g. `prod-`: several stages in one account and region. Lowercase letters, digits and `-`, at most 20 characters. Default `\"\"`."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]{0,20}$", var.name_prefix))
+    error_message = "name_prefix may hold lowercase letters, digits and '-', at most 20 characters (it goes into IAM role and SQS queue names)."
+  }
+}
+
 # --- Stream -----------------------------------------------------------------------
 
 variable "stream_name" {
@@ -49,6 +60,11 @@ variable "stream_kms_key_arn" {
   description = "ARN of a customer managed KMS key for the stream, or `null` for the AWS-managed `alias/aws/kinesis`."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.stream_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.stream_kms_key_arn))
+    error_message = "stream_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+  }
 }
 
 # --- Table ------------------------------------------------------------------------
@@ -75,6 +91,11 @@ variable "table_kms_key_arn" {
   description = "ARN of a customer managed KMS key for the table, or `null` for the AWS-managed `aws/dynamodb` key (SSE is on either way)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.table_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.table_kms_key_arn))
+    error_message = "table_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+  }
 }
 
 variable "table_deletion_protection_enabled" {
@@ -101,8 +122,14 @@ variable "momento_api_key_parameter_name" {
   default     = "/kinesis-consumer-model-one/momento-api-key"
 }
 
+variable "momento_api_key_parameter_description" {
+  description = "Description stored with the key's parameter. Changing it writes the same key again (SSM takes a new description only with the value)."
+  type        = string
+  default     = "Momento API key for the Kinesis consumer Lambda"
+}
+
 variable "momento_api_key" {
-  description = "The Momento API key. Ephemeral: sent to SSM through the write-only `value_wo` when the parameter is created or `momento_api_key_version` changes, and kept in neither plan nor state. Required on every plan/apply unless `momento_api_key_managed_out_of_band` is `true` or `momento_api_key_parameter_arn` is set. Pass it with TF_VAR_momento_api_key; never commit it."
+  description = "The Momento API key. Ephemeral: sent to SSM through the write-only `value_wo` when the parameter is created or `momento_api_key_version` changes, and kept in neither plan nor state. Required on every plan/apply unless `momento_api_key_parameter_arn` is set (a key you keep yourself). Pass it with TF_VAR_momento_api_key; never commit it."
   type        = string
   default     = null
   sensitive   = true
@@ -110,19 +137,13 @@ variable "momento_api_key" {
 }
 
 variable "momento_api_key_version" {
-  description = "Raise it together with a new `momento_api_key` to rotate the key (Terraform writes the key only when this changes). Leave it alone in out-of-band mode."
+  description = "Raise it together with a new `momento_api_key` to rotate the key. Terraform writes the key when this changes, and when the parameter's description, KMS key or tier change (the same key again: SSM takes those only with the value)."
   type        = number
   default     = 1
 }
 
-variable "momento_api_key_managed_out_of_band" {
-  description = "`true`: Terraform creates the parameter with a placeholder once and never writes it again (set the key with `aws ssm put-parameter --overwrite`); `false` (default): Terraform writes `momento_api_key`. Switching keeps the parameter and its value."
-  type        = bool
-  default     = false
-}
-
 variable "momento_api_key_parameter_arn" {
-  description = "ARN of an existing SecureString holding the key, managed entirely outside this stack. When set, no parameter is created and the consumer reads this one (its name variables are ignored). `null` (default): the stack manages the parameter."
+  description = "ARN of an existing SecureString holding the key, kept entirely outside this stack (Terraform never writes it: recommended for production, so CI plan jobs need no key). When set, no parameter is created and the consumer reads this one (the name and KMS key variables of the parameter are ignored). `null` (default): the stack writes `momento_api_key` into its own parameter."
   type        = string
   default     = null
 
@@ -136,6 +157,11 @@ variable "momento_api_key_kms_key_arn" {
   description = "ARN of a customer managed KMS key for the SecureString, or `null` for the AWS-managed `aws/ssm` key."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.momento_api_key_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.momento_api_key_kms_key_arn))
+    error_message = "momento_api_key_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+  }
 }
 
 variable "momento_cache_name" {
@@ -147,9 +173,14 @@ variable "momento_cache_name" {
 # --- Consumer Lambda ----------------------------------------------------------------
 
 variable "function_name" {
-  description = "Name of the consumer Lambda function."
+  description = "Name of the consumer Lambda function (its role is `<name_prefix><function_name>-role`)."
   type        = string
   default     = "kinesis-consumer-model-one-rust"
+
+  validation {
+    condition     = length("${var.name_prefix}${var.function_name}-role") <= 64
+    error_message = "name_prefix + function_name may be at most 59 characters: the execution role is named <prefix><function>-role and IAM role names are at most 64."
+  }
 }
 
 variable "lambda_architecture" {
@@ -171,9 +202,14 @@ variable "lambda_timeout" {
 }
 
 variable "lambda_reserved_concurrent_executions" {
-  description = "Reserved concurrency of the function: `null` (unreserved), `0` (stopped) or a positive cap."
+  description = "Reserved concurrency of the function: `null` (unreserved), `0` (stopped) or a positive cap. AWS refuses a reservation that leaves fewer than 10 unreserved in the account (new accounts have a quota of 10 in all), which the emulators do not check."
   type        = number
   default     = null
+
+  validation {
+    condition     = var.lambda_reserved_concurrent_executions == null || try(var.lambda_reserved_concurrent_executions >= 0 && floor(var.lambda_reserved_concurrent_executions) == var.lambda_reserved_concurrent_executions, false)
+    error_message = "lambda_reserved_concurrent_executions must be null, 0 or a whole positive number."
+  }
 }
 
 variable "lambda_tracing_mode" {
@@ -216,6 +252,11 @@ variable "log_group_kms_key_arn" {
   description = "ARN of a customer managed KMS key for the function's log group (its key policy must allow logs.<region>.amazonaws.com), or `null` for CloudWatch Logs' default encryption."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.log_group_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_group_kms_key_arn))
+    error_message = "log_group_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+  }
 }
 
 variable "dlq_name" {
@@ -230,6 +271,17 @@ variable "on_failure_queue_name" {
   default     = "kinesis-consumer-model-one-on-failure"
 }
 
+variable "queue_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for both queues (they hold record data and pointers), or `null` (default) for SSE-SQS. Its key policy must let the function's role use it (kms:GenerateDataKey, kms:Decrypt; the role's policy grants them on this key)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.queue_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.queue_kms_key_arn))
+    error_message = "queue_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias."
+  }
+}
+
 variable "dlq_message_retention_seconds" {
   description = "How long both queues keep a message, in seconds (60-1209600). Default: 14 days, the maximum."
   type        = number
@@ -239,7 +291,7 @@ variable "dlq_message_retention_seconds" {
 # --- Event-source mapping --------------------------------------------------------
 
 variable "event_source_mapping_enabled" {
-  description = "Whether the mapping polls the stream. `false` pauses it without losing its position: a first deploy with the key set out of band starts paused, then enables it once the key is in SSM."
+  description = "Whether the mapping polls the stream. `false` pauses it without losing its position: a first deploy whose key parameter (given by ARN) is filled in afterwards starts paused, then enables it once the key is in SSM."
   type        = bool
   default     = true
 }
@@ -257,9 +309,9 @@ variable "maximum_batching_window_in_seconds" {
 }
 
 variable "starting_position" {
-  description = "Where a new mapping starts reading. Valid values: `LATEST`, `TRIM_HORIZON`, `AT_TIMESTAMP`."
+  description = "Where a new mapping starts reading. Valid values: `TRIM_HORIZON` (default: the stack creates its own stream, so this costs nothing, and a new or replaced mapping, which takes minutes to start polling, misses nothing), `LATEST`, `AT_TIMESTAMP`."
   type        = string
-  default     = "LATEST"
+  default     = "TRIM_HORIZON"
 }
 
 variable "starting_position_timestamp" {
@@ -336,9 +388,14 @@ variable "alarm_period_seconds" {
 }
 
 variable "alarm_evaluation_periods" {
-  description = "Consecutive periods before the sustained-condition alarms fire (iterator age, batch item failures, DynamoDB failures, Momento errors, throttles)."
+  description = "Periods the sustained-condition alarms look at (iterator age, stalled mapping, batch item failures, DynamoDB failures, Momento errors, throttles; errors fire on 3 of them). Period x evaluation periods may not exceed one day."
   type        = number
   default     = 5
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1 && var.alarm_period_seconds * var.alarm_evaluation_periods <= 86400
+    error_message = "alarm_period_seconds x alarm_evaluation_periods may be at most 86400 (one day), as CloudWatch requires; and alarm_evaluation_periods at least 1."
+  }
 }
 
 variable "iterator_age_alarm_threshold_ms" {
@@ -347,14 +404,8 @@ variable "iterator_age_alarm_threshold_ms" {
   default     = 60000
 }
 
-variable "iterator_age_treat_missing_data" {
-  description = "How the iterator-age alarm treats periods without invocations while the mapping is enabled: `breaching` (default: a stalled mapping alarms; so does a stream quiet for `alarm_evaluation_periods`) or `notBreaching` (streams with long quiet spells)."
-  type        = string
-  default     = "breaching"
-}
-
 variable "errors_alarm_threshold" {
-  description = "Function Errors in one period above which the errors alarm fires; 0 fires on any error."
+  description = "Function Errors per period above which a period counts for the errors alarm; it fires when 3 of `alarm_evaluation_periods` periods do (one error the mapping retries by itself pages nobody)."
   type        = number
   default     = 0
 }
