@@ -422,19 +422,27 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
         &format!("-state={}", terraform.state().display()),
         "module.stack.module.api_key[0].aws_ssm_parameter.this",
     ]);
+    // By ARN the parameter is not the stack's: another description asked
+    // for in the same change touches nothing either.
     let by_arn = format!("momento_api_key_parameter_arn={parameter_arn}");
-    terraform.plan("adopt", &[&by_arn, &kms]);
+    let another = "momento_api_key_parameter_description=ignored by ARN";
+    terraform.plan("adopt", &[&by_arn, &kms, another]);
     let touches_parameter = terraform.show("adopt")["resource_changes"]
         .as_array()
         .unwrap()
         .iter()
         .any(|c| c["type"] == "aws_ssm_parameter");
     assert!(!touches_parameter, "the plan leaves the parameter alone");
-    terraform.plan_and_apply("adopt", &[&by_arn, &kms]);
+    terraform.plan_and_apply("adopt", &[&by_arn, &kms, another]);
     assert_eq!(
         parameter_value(&sdk, &names).await,
         ROTATED,
         "the live key is untouched"
+    );
+    assert_eq!(
+        parameter_metadata(&sdk, &names).await.description(),
+        Some("Momento key, reviewed"),
+        "nor its description"
     );
 
     let started = Instant::now();
@@ -872,8 +880,11 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names, terraform
             .send()
             .await
             .unwrap();
-        let policy: Value =
-            serde_json::from_str(&attributes.attributes().unwrap()[&Policy]).unwrap();
+        let policy = attributes
+            .attributes()
+            .and_then(|a| a.get(&Policy))
+            .unwrap_or_else(|| panic!("{queue} has no queue policy"));
+        let policy: Value = serde_json::from_str(policy).unwrap();
         let denies_plain = as_list(&policy["Statement"]).iter().any(|s| {
             s["Effect"] == "Deny"
                 && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
