@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Static checks of terraform/: fmt, init + validate of every root and module,
-# the default-drift guard between the roots and modules/stack, checkov, and
-# parliament on the consumer role's policy as Terraform renders it (on a
-# throwaway moto server).
+# Static checks of terraform/: fmt, the READMEs' tables, init + validate of
+# every root, example and module, terraform test (mock provider), checkov,
+# parliament on the consumer role's policy as Terraform renders it and a plan
+# of each example (both on a throwaway moto server).
 # Idempotent; exits non-zero on the first failure. Run from anywhere:
 #   bash .ci/terraform-check.sh
 set -euo pipefail
@@ -40,7 +40,7 @@ say "module READMEs' input/output tables match variables.tf and outputs.tf"
 python3 .ci/tf-docs.py --check
 
 dirs=(terraform terraform/local)
-for module in terraform/modules/*/; do
+for module in terraform/examples/*/ terraform/modules/*/; do
   dirs+=("${module%/}")
 done
 
@@ -60,52 +60,9 @@ for tool in checkov parliament; do
   venv_tool "$tool" "$tool"
 done
 
-# modules/stack and both roots declare the same variables; their defaults must
-# agree (the harness compares terraform/variables.tf with its own defaults).
-say "defaults of terraform/, terraform/local/ and modules/stack agree"
-"$venv/bin/python" - <<'PY'
-import sys
-import hcl2  # shipped with checkov (bc-python-hcl2)
-
-def defaults(path):
-    with open(path) as f:
-        doc = hcl2.load(f)
-    out = {}
-    for block in doc.get("variable", []):
-        for name, body in block.items():
-            out[name] = body.get("default", "<required>")
-    return out
-
-stack = defaults("terraform/modules/stack/variables.tf")
-# What only the emulator root changes: it seeds the article's items and lets
-# the table be destroyed.
-local_only = {"seed_items", "table_deletion_protection_enabled"}
-problems = []
-for root, must_cover in (("terraform/variables.tf", True), ("terraform/local/variables.tf", False)):
-    mine = defaults(root)
-    for name, value in stack.items():
-        if name in ("lambda_zip_path", "tags"):
-            continue  # resolved/declared per root on purpose
-        if must_cover and name == "alarm_sns_topic_arns" and mine.get(name) == "<required>":
-            continue  # production must name who the alarms reach
-        if not must_cover and name in local_only:
-            continue
-        if name not in mine:
-            if must_cover:
-                problems.append(f"{root}: missing variable {name!r} of modules/stack")
-            continue
-        if mine[name] == "<required>" and not must_cover:
-            continue  # the emulator root may insist on a value (the fake API key)
-        if mine[name] != value:
-            problems.append(f"{root}: default of {name!r} is {mine[name]!r}, modules/stack has {value!r}")
-if problems:
-    print("\n".join(problems), file=sys.stderr)
-    sys.exit(1)
-print(f"{len(stack)} stack variables checked")
-PY
-
-# Every validation refuses its bad input, against a mock provider (no emulator).
-for dir in terraform terraform/modules/stack; do
+# Every validation refuses its bad input, the plan has its shape and the key
+# stays write-only, against a mock provider (no emulator).
+for dir in terraform terraform/modules/stack terraform/modules/api-key; do
   say "terraform test in $dir"
   export TF_DATA_DIR="$work/test_${dir//\//_}"
   terraform -chdir="$dir" init -backend=false -input=false -no-color >"$work/init.log" 2>&1 \
@@ -140,7 +97,7 @@ terraform "${render[@]}" init -input=false -no-color >"$work/init.log" 2>&1 \
   || { cat "$work/init.log" >&2; die "terraform init failed in .ci/iam-policy"; }
 terraform "${render[@]}" apply -auto-approve -no-color -input=false -state="$work/iam.tfstate" \
   -var "endpoint=http://127.0.0.1:$port" \
-  -target=module.defaults.aws_iam_role_policy.this -target=module.everything.aws_iam_role_policy.this \
+  -target=module.defaults.module.consumer.aws_iam_role_policy.this -target=module.everything.module.consumer.aws_iam_role_policy.this \
   >"$work/apply.log" 2>&1 || { cat "$work/apply.log" >&2; die "rendering the role policy failed"; }
 mkdir -p "$work/policies"
 terraform "${render[@]}" output -state="$work/iam.tfstate" -json policies \
@@ -154,5 +111,25 @@ for name, policy in json.load(sys.stdin).items():
 unset TF_DATA_DIR
 "$venv/bin/parliament" --directory "$work/policies" --include-community-auditors </dev/null \
   || die "parliament reported findings in the consumer role's policy (above)"
+
+# The examples, planned as a deployer would, with the same moto standing in
+# for the account (plans only: nothing is created).
+for example in terraform/examples/*/; do
+  example="${example%/}"
+  say "terraform plan $example (on moto)"
+  export TF_DATA_DIR="$work/${example//\//_}"
+  vars=(-var region=us-east-1 -var "lambda_zip_path=$repo/terraform/modules/stack/tests/fixture.zip"
+    -var momento_api_key_parameter_arn=arn:aws:ssm:us-east-1:123456789012:parameter/momento-api-key
+    -var alarm_sns_topic_arn=arn:aws:sns:us-east-1:123456789012:oncall)
+  if [ "$(basename "$example")" = hardened ]; then
+    vars+=(-var stage=prod -var kms_key_arn=arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001
+      -var permissions_boundary_arn=arn:aws:iam::123456789012:policy/boundary)
+  fi
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+    terraform -chdir="$example" plan -input=false -no-color -lock=false "${vars[@]}" >"$work/plan.log" 2>&1 \
+    || { cat "$work/plan.log" >&2; die "planning $example failed"; }
+  grep -E '^Plan:' "$work/plan.log"
+done
+unset TF_DATA_DIR
 
 say "terraform checks passed"

@@ -63,10 +63,53 @@ def code(text):
     return "`" + cell(text).replace("`", "'") + "`"
 
 
+def split_args(text):
+    """Top-level comma-separated arguments of a call's inside."""
+    args, depth, current = [], 0, ""
+    for char in text:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return args + [current.strip()] if current.strip() else args
+
+
+def object_attributes(text, name):
+    """(attribute, type, default or None, description) of variable `name`'s
+    `type = object({...})`, one per attribute line, the description being the
+    comment after it."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line == f'variable "{name}" {{'), None)
+    if start is None or not lines[start + 2].strip().startswith("type = object({"):
+        return []
+    out, i = [], start + 3
+    while not lines[i].strip().startswith("})"):
+        match = re.match(r"^\s{4}([a-z_]+)\s*=\s*(.*)$", lines[i])
+        i += 1
+        if not match:
+            continue
+        attribute, rest = match.groups()
+        value, _, comment = rest.partition(" # ")
+        while balance(value) > 0:  # an attribute over several lines
+            value += " " + lines[i].split(" # ")[0].strip()
+            i += 1
+        value = value.strip()
+        default = None
+        if value.startswith("optional("):
+            inner = split_args(value[len("optional("):-1])
+            value, default = inner[0], (inner[1] if len(inner) > 1 else "null")
+        out.append((attribute, value, default, comment.strip()))
+    return out
+
+
 def tables(module):
     out = ["## Inputs", "", "| Name | Description | Type | Default | Required |",
            "|------|-------------|------|---------|:--------:|"]
     variables = (module / "variables.tf").read_text()
+    objects = []
     for name, a in blocks(variables, "variable"):
         required = "default" not in a
         default = "n/a" if required else code(a["default"])
@@ -74,8 +117,18 @@ def tables(module):
         description = unquote(a.get("description", ""))
         if flags:
             description += " (" + ", ".join(flags) + ")"
-        out.append(f"| {name} | {cell(description)} | {code(a.get('type', 'any'))} | {default} | "
+        attributes = object_attributes(variables, name)
+        kind = "object (below)" if attributes else a.get("type", "any")
+        out.append(f"| {name} | {cell(description)} | {code(kind)} | {default} | "
                    f"{'yes' if required else 'no'} |")
+        if attributes:
+            objects.append((name, attributes))
+    for name, attributes in objects:
+        out += ["", f"### `{name}`", "", "| Attribute | Type | Default | Description |",
+                "|-----------|------|---------|-------------|"]
+        for attribute, kind, default, description in attributes:
+            shown = "required" if default is None else code(default)
+            out.append(f"| {attribute} | {code(kind)} | {shown} | {cell(description)} |")
     out += ["", "## Outputs", "", "| Name | Description |", "|------|-------------|"]
     outputs = module / "outputs.tf"
     if outputs.exists():
@@ -87,6 +140,7 @@ def tables(module):
 def main():
     check = "--check" in sys.argv[1:]
     modules = [ROOT / "terraform", ROOT / "terraform/local"]
+    modules += sorted(p for p in (ROOT / "terraform/examples").iterdir() if p.is_dir())
     modules += sorted(p for p in (ROOT / "terraform/modules").iterdir() if p.is_dir())
     stale = []
     for module in modules:

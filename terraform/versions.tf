@@ -2,15 +2,11 @@ terraform {
   # 1.11: write-only arguments and ephemeral variables keep the Momento key out
   # of plan and state.
   required_version = ">= 1.11"
-
   required_providers {
-    aws = {
-      source = "hashicorp/aws"
-      # The tested range: 5.100 is what this project's checks and the apply
-      # test run (.terraform.lock.hcl records it). 6.x is excluded until it has
-      # been tested here; widen the pin only together with that.
-      version = "~> 5.100"
-    }
+    # The tested range: 5.100 is what this project's checks and the apply
+    # test run (.terraform.lock.hcl records it). 6.x is excluded until it has
+    # been tested here; widen the pin only together with that.
+    aws = { source = "hashicorp/aws", version = "~> 5.100" }
   }
 
   # State holds no secret (the key is write-only), but it maps the whole

@@ -1,17 +1,15 @@
 # Renders the consumer's execution-role policy on an emulator, so that
 # .ci/terraform-check.sh can lint the exact JSON Terraform sends to IAM with
 # parliament. Two instances: the defaults, and every optional statement
-# switched on (customer managed keys, X-Ray, enhanced fan-out). Only the role policy and what it
-# depends on are applied (-target); nothing here is deployed anywhere real.
+# switched on (customer managed keys, X-Ray, enhanced fan-out), both through
+# the stack's interface. Only the role policy and what it depends on are
+# applied (-target); nothing here is deployed anywhere real.
 
 terraform {
   required_version = ">= 1.11"
 
   required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.100"
-    }
+    aws = { source = "hashicorp/aws", version = "~> 5.100" }
   }
 }
 
@@ -31,59 +29,45 @@ provider "aws" {
 
   endpoints {
     cloudwatchlogs = var.endpoint
+    dynamodb       = var.endpoint
     iam            = var.endpoint
     kinesis        = var.endpoint
+    kms            = var.endpoint
     sqs            = var.endpoint
+    ssm            = var.endpoint
     sts            = var.endpoint
   }
 }
 
-locals {
-  account = "123456789012"
-  arn     = "arn:aws:%s:us-east-1:${local.account}:%s"
+# Customer managed keys for every input that takes one, made on the emulator.
+resource "aws_kms_key" "this" {
+  #checkov:skip=CKV_AWS_7:Rendering only, on an emulator.
+  #checkov:skip=CKV2_AWS_64:Rendering only, on an emulator.
+  for_each = toset(["stream", "table", "key", "logs", "queues"])
+
+  description = "policy rendering: ${each.key}"
 }
 
 module "defaults" {
-  source = "../../terraform/modules/consumer"
+  source = "../../terraform/modules/stack"
 
-  function_name          = "policy-defaults"
-  lambda_zip_path        = "unused.zip"
-  stream_arn             = format(local.arn, "kinesis", "stream/model-one-stream")
-  table_name             = "Locations"
-  table_arn              = format(local.arn, "dynamodb", "table/Locations")
-  cache_name             = "sample-a"
-  api_key_parameter_name = "/kinesis-consumer-model-one/momento-api-key"
-  api_key_parameter_arn  = format(local.arn, "ssm", "parameter/kinesis-consumer-model-one/momento-api-key")
-  dlq_name               = "policy-defaults-dlq"
-  on_failure_queue_name  = "policy-defaults-on-failure"
-}
-
-# The fan-out consumer needs a stream to register with.
-resource "aws_kinesis_stream" "fan_out" {
-  #checkov:skip=CKV_AWS_43:Rendering only, on an emulator.
-  #checkov:skip=CKV_AWS_185:Rendering only, on an emulator.
-  name        = "policy-render"
-  shard_count = 1
+  lambda_zip_path = "unused.zip"
+  momento_api_key = "unused"
+  naming          = { prefix = "defaults-" }
 }
 
 module "everything" {
-  source = "../../terraform/modules/consumer"
+  source = "../../terraform/modules/stack"
 
-  function_name          = "policy-everything"
-  lambda_zip_path        = "unused.zip"
-  tracing_mode           = "Active"
-  enhanced_fan_out       = true
-  stream_arn             = aws_kinesis_stream.fan_out.arn
-  stream_kms_key_arn     = format(local.arn, "kms", "key/11111111-1111-1111-1111-111111111111")
-  table_name             = "Locations"
-  table_arn              = format(local.arn, "dynamodb", "table/Locations")
-  table_kms_key_arn      = format(local.arn, "kms", "key/22222222-2222-2222-2222-222222222222")
-  cache_name             = "sample-a"
-  api_key_parameter_name = "/kinesis-consumer-model-one/momento-api-key"
-  api_key_parameter_arn  = format(local.arn, "ssm", "parameter/kinesis-consumer-model-one/momento-api-key")
-  api_key_kms_key_arn    = format(local.arn, "kms", "key/33333333-3333-3333-3333-333333333333")
-  dlq_name               = "policy-everything-dlq"
-  on_failure_queue_name  = "policy-everything-on-failure"
+  lambda_zip_path = "unused.zip"
+  momento_api_key = "unused"
+  naming          = { prefix = "everything-" }
+  stream          = { kms_key_arn = aws_kms_key.this["stream"].arn }
+  table           = { kms_key_arn = aws_kms_key.this["table"].arn }
+  key             = { kms_key_arn = aws_kms_key.this["key"].arn }
+  lambda          = { tracing_mode = "Active", log_kms_key_arn = aws_kms_key.this["logs"].arn }
+  queues          = { kms_key_arn = aws_kms_key.this["queues"].arn }
+  mapping         = { enhanced_fan_out = true }
 }
 
 output "policies" {

@@ -1,31 +1,81 @@
-//! The local defaults are the Terraform defaults: parse
-//! `terraform/variables.tf` and compare the provisioning names and the
-//! event-source mapping's settings, and `terraform/local/variables.tf` for the
-//! seed items (production seeds nothing), so neither side drifts alone.
+//! The local defaults are the Terraform defaults. The stack's interface
+//! (`terraform/modules/stack/variables.tf`: typed objects whose attributes are
+//! `optional(type, default)`) is the one source on the Terraform side; this
+//! test reads it and compares the harness's provisioning names and the local
+//! event-source mapping's settings (`MappingSettings::default()`, which
+//! `harness replay`'s flags default to) with it, so neither side drifts alone.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use emulators::{workspace_root, Names};
-use hcl::{Body, Expression};
+use hcl::{Body, Expression, ObjectKey};
 use mapping::{MappingSettings, StartingPosition};
 
-/// Every variable's default in the production root module.
-fn terraform_defaults() -> HashMap<String, Expression> {
-    defaults_of("terraform/variables.tf")
-}
-
-/// Every variable's default in `file` (relative to the workspace root).
-fn defaults_of(file: &str) -> HashMap<String, Expression> {
+fn parse(file: &str) -> Body {
     let path = workspace_root().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let body: Body = hcl::from_str(&text).expect("variables.tf parses");
-    body.blocks()
+    hcl::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn key_name(key: &ObjectKey) -> String {
+    key.to_string().trim_matches('"').to_owned()
+}
+
+/// The attributes of a variable's `type = object({...})` in the stack, each
+/// with its `optional(type, default)` default.
+fn stack_defaults(variable: &str) -> HashMap<String, Expression> {
+    let body = parse("terraform/modules/stack/variables.tf");
+    let block = body
+        .blocks()
+        .find(|b| b.identifier() == "variable" && b.labels()[0].as_str() == variable)
+        .unwrap_or_else(|| panic!("the stack has no variable {variable}"));
+    let kind = block
+        .body()
+        .attributes()
+        .find(|a| a.key() == "type")
+        .map(|a| a.expr().clone());
+    let Some(Expression::FuncCall(object)) = kind else {
+        panic!("{variable} has no object type");
+    };
+    let Some(Expression::Object(attributes)) = object.args.first() else {
+        panic!("{variable}'s type is not object({{...}})");
+    };
+    attributes
+        .iter()
+        .filter_map(|(key, value)| match value {
+            Expression::FuncCall(call) if call.name.name.as_str() == "optional" => {
+                Some((key_name(key), call.args.get(1)?.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The attributes a root passes to `module "stack"` (`table = {...}`, ...).
+fn stack_arguments(root: &str) -> HashMap<String, Expression> {
+    let body = parse(root);
+    let block = body
+        .blocks()
+        .find(|b| b.identifier() == "module" && b.labels()[0].as_str() == "stack")
+        .unwrap_or_else(|| panic!("{root} has no module \"stack\""));
+    block
+        .body()
+        .attributes()
+        .map(|a| (a.key().to_owned(), a.expr().clone()))
+        .collect()
+}
+
+fn variable_defaults(file: &str) -> HashMap<String, Expression> {
+    parse(file)
+        .blocks()
         .filter(|block| block.identifier() == "variable")
         .filter_map(|block| {
-            let name = block.labels().first()?.as_str().to_owned();
             let default = block.body().attributes().find(|a| a.key() == "default")?;
-            Some((name, default.expr().clone()))
+            Some((
+                block.labels()[0].as_str().to_owned(),
+                default.expr().clone(),
+            ))
         })
         .collect()
 }
@@ -33,7 +83,7 @@ fn defaults_of(file: &str) -> HashMap<String, Expression> {
 fn string(defaults: &HashMap<String, Expression>, name: &str) -> String {
     match defaults.get(name) {
         Some(Expression::String(value)) => value.clone(),
-        other => panic!("variable {name} has no string default: {other:?}"),
+        other => panic!("{name} has no string default: {other:?}"),
     }
 }
 
@@ -49,58 +99,67 @@ fn number(defaults: &HashMap<String, Expression>, name: &str) -> i64 {
             }
             other => panic!("{name}: {other:?}"),
         },
-        other => panic!("variable {name} has no number default: {other:?}"),
+        other => panic!("{name} has no number default: {other:?}"),
     }
 }
 
 #[test]
-fn provisioning_names_equal_the_terraform_defaults() {
-    let defaults = terraform_defaults();
+fn provisioning_names_equal_the_stacks_defaults() {
+    let naming = stack_defaults("naming");
     let names = Names::default();
-    // Production has no default region (a deployer chooses); the emulator
-    // root's is the harness's.
-    assert!(
-        !defaults.contains_key("region"),
-        "the production root must not default the region"
-    );
-    let local = defaults_of("terraform/local/variables.tf");
-    assert_eq!(string(&local, "region"), names.region);
-    assert_eq!(string(&defaults, "stream_name"), names.stream);
-    assert_eq!(string(&defaults, "table_name"), names.table);
+    assert_eq!(string(&naming, "prefix"), "");
+    assert_eq!(string(&naming, "stream"), names.stream);
+    assert_eq!(string(&naming, "table"), names.table);
+    assert_eq!(string(&naming, "parameter"), names.parameter);
+    assert_eq!(string(&naming, "cache"), names.cache);
+    assert_eq!(string(&naming, "function"), names.function);
+    assert_eq!(string(&naming, "dlq"), names.dead_letter_queue);
+    assert_eq!(string(&naming, "on_failure"), names.on_failure_queue);
     assert_eq!(
-        string(&defaults, "table_hash_key"),
+        string(&stack_defaults("table"), "hash_key"),
         "location",
         "the key the consumer reads"
     );
-    assert_eq!(
-        string(&defaults, "momento_api_key_parameter_name"),
-        names.parameter
+    // Production has no default region (a deployer chooses); the emulator
+    // root's is the harness's.
+    assert!(
+        !variable_defaults("terraform/variables.tf").contains_key("region"),
+        "the production root must not default the region"
     );
-    assert_eq!(string(&defaults, "momento_cache_name"), names.cache);
-    assert_eq!(string(&defaults, "function_name"), names.function);
-    assert_eq!(string(&defaults, "dlq_name"), names.dead_letter_queue);
     assert_eq!(
-        string(&defaults, "on_failure_queue_name"),
-        names.on_failure_queue
+        string(&variable_defaults("terraform/local/variables.tf"), "region"),
+        names.region
     );
-    assert_eq!(string(&defaults, "stream_mode"), "ON_DEMAND");
 }
 
 #[test]
 fn production_seeds_nothing_and_protects_the_table() {
-    let defaults = terraform_defaults();
-    assert_eq!(defaults.get("seed_items"), Some(&Expression::Array(vec![])));
+    let table = stack_defaults("table");
+    assert_eq!(table.get("seed_items"), Some(&Expression::Array(vec![])));
     assert_eq!(
-        defaults.get("table_deletion_protection_enabled"),
+        table.get("deletion_protection_enabled"),
         Some(&Expression::Bool(true))
+    );
+    assert!(
+        !stack_arguments("terraform/main.tf").contains_key("table"),
+        "the production root keeps the stack's table defaults"
     );
 }
 
 #[test]
 fn the_local_root_seeds_the_articles_locations() {
-    let defaults = defaults_of("terraform/local/variables.tf");
-    let Some(Expression::Array(items)) = defaults.get("seed_items") else {
-        panic!("seed_items has no list default");
+    let Some(Expression::Object(table)) = stack_arguments("terraform/local/main.tf")
+        .get("table")
+        .cloned()
+    else {
+        panic!("terraform/local passes no table object to the stack");
+    };
+    let Some(Expression::Array(items)) = table
+        .iter()
+        .find(|(k, _)| key_name(k) == "seed_items")
+        .map(|(_, v)| v.clone())
+    else {
+        panic!("terraform/local seeds no items");
     };
     let mut seeded: Vec<model::LocationRecord> = items
         .iter()
@@ -111,7 +170,7 @@ fn the_local_root_seeds_the_articles_locations() {
             let field = |key: &str| {
                 object
                     .iter()
-                    .find(|(k, _)| k.to_string().trim_matches('"') == key)
+                    .find(|(k, _)| key_name(k) == key)
                     .and_then(|(_, v)| match v {
                         Expression::String(s) => Some(s.clone()),
                         _ => None,
@@ -130,8 +189,8 @@ fn the_local_root_seeds_the_articles_locations() {
 }
 
 #[test]
-fn mapping_defaults_equal_the_terraform_defaults() {
-    let tf = terraform_defaults();
+fn the_local_mappings_defaults_are_the_stacks() {
+    let tf = stack_defaults("mapping");
     let local = MappingSettings::default();
     assert_eq!(number(&tf, "batch_size"), local.batch_size as i64);
     assert_eq!(
@@ -154,11 +213,8 @@ fn mapping_defaults_equal_the_terraform_defaults() {
         tf.get("bisect_batch_on_function_error"),
         Some(&Expression::Bool(local.bisect_on_error))
     );
-    let Some(Expression::String(position)) = tf.get("starting_position") else {
-        panic!("starting_position has no string default");
-    };
     assert_eq!(
-        StartingPosition::parse(position),
+        StartingPosition::parse(&string(&tf, "starting_position")),
         Ok(local.starting_position)
     );
     assert!(
@@ -175,10 +231,7 @@ fn mapping_defaults_equal_the_terraform_defaults() {
         "no filter by default"
     );
     assert!(local.filter.is_empty());
-    assert_eq!(
-        tf.get("event_source_mapping_enabled"),
-        Some(&Expression::Bool(local.enabled))
-    );
+    assert_eq!(tf.get("enabled"), Some(&Expression::Bool(local.enabled)));
     assert_eq!(
         tf.get("metrics_config"),
         Some(&Expression::Array(vec![Expression::String(

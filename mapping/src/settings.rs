@@ -56,6 +56,21 @@ impl StartingPosition {
     }
 }
 
+/// The form [`StartingPosition::parse`] reads, so a flag can default to it.
+impl std::fmt::Display for StartingPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Latest => f.write_str("LATEST"),
+            Self::TrimHorizon => f.write_str("TRIM_HORIZON"),
+            Self::AtTimestamp(seconds) => {
+                let time = chrono::DateTime::from_timestamp_micros((seconds * 1e6).round() as i64)
+                    .unwrap_or_default();
+                write!(f, "AT_TIMESTAMP={}", time.to_rfc3339())
+            }
+        }
+    }
+}
+
 /// How records are batched, retried and given up on, as
 /// `aws_lambda_event_source_mapping` configures it.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,5 +205,16 @@ mod tests {
             ..Default::default()
         };
         assert!(batch.validate().is_ok());
+    }
+
+    #[test]
+    fn a_starting_position_reads_back_what_it_prints() {
+        for position in [
+            StartingPosition::Latest,
+            StartingPosition::TrimHorizon,
+            StartingPosition::AtTimestamp(1_800_000_000.25),
+        ] {
+            assert_eq!(StartingPosition::parse(&position.to_string()), Ok(position));
+        }
     }
 }

@@ -26,6 +26,6 @@ provider "aws" {
   }
 
   default_tags {
-    tags = var.tags
+    tags = { Project = "kinesis-consumer-model-one", ManagedBy = "terraform", Emulated = "true" }
   }
 }

@@ -17,3 +17,8 @@ output "parameter_value_version" {
   description = "The `value_version` last written by Terraform."
   value       = var.value_version
 }
+
+output "written_version" {
+  description = "The write-only version Terraform sent the key with: it moves with `value_version`, the description, the KMS key and the tier."
+  value       = aws_ssm_parameter.this.value_wo_version
+}

@@ -1,14 +1,10 @@
 terraform {
-  # 1.11: write-only arguments and ephemeral variables (the Momento key).
+  # 1.11: the write-only value_wo and the ephemeral variable keep the key out
+  # of plan and state.
   required_version = ">= 1.11"
-
   required_providers {
-    aws = {
-      source = "hashicorp/aws"
-      # A floor, as reusable modules keep: the oldest release this project
-      # has tested (value_wo on aws_ssm_parameter, metrics_config on the
-      # event-source mapping). The root modules pin the tested range.
-      version = ">= 5.100"
-    }
+    # A floor, as reusable modules keep: the oldest provider this project has
+    # tested, and the first with value_wo on aws_ssm_parameter.
+    aws = { source = "hashicorp/aws", version = ">= 5.100" }
   }
 }

@@ -1,11 +1,11 @@
 # One page for the pipeline: what comes in and goes out, how far behind, what
 # fails, how the cache does, and every alarm's state. The consumer's own
-# metrics (namespace var.metrics_namespace, dimension FunctionName) are the
+# metrics (namespace lambda.metrics_namespace, dimension FunctionName) are the
 # EMF names lambda/src/metrics.rs records; a test checks them against it.
 
 locals {
   function  = aws_lambda_function.this.function_name
-  namespace = var.metrics_namespace
+  namespace = var.lambda.metrics_namespace
 
   # Each metric: [namespace, metric, dimension name, dimension value].
   dashboard_widgets = [
@@ -70,15 +70,6 @@ locals {
     },
   ]
 
-  alarm_arns = concat(
-    [for a in aws_cloudwatch_metric_alarm.function : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.queue_depth : a.arn],
-    [
-      aws_cloudwatch_metric_alarm.iterator_age.arn,
-      aws_cloudwatch_metric_alarm.stalled.arn,
-      aws_cloudwatch_metric_alarm.dropped_events.arn,
-    ],
-  )
 }
 
 resource "aws_cloudwatch_dashboard" "this" {
@@ -94,7 +85,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           height = 4
           properties = {
             title  = "Alarms"
-            alarms = local.alarm_arns
+            alarms = [for alarm in aws_cloudwatch_metric_alarm.this : alarm.arn]
           }
         },
       ],
@@ -109,7 +100,7 @@ resource "aws_cloudwatch_dashboard" "this" {
             title   = w.title
             region  = local.region
             stat    = w.stat
-            period  = var.alarm_period_seconds
+            period  = var.alarms.period_seconds
             view    = "timeSeries"
             metrics = w.metrics
           }

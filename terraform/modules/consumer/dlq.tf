@@ -7,53 +7,42 @@
 #     `harness redrive` reads to deliver those records again.
 #
 # Both hold record data or pointers to it: encrypted at rest (SSE-SQS, or the
-# customer managed key queue_kms_key_arn) and reachable only over TLS.
+# customer managed key queues.kms_key_arn) and reachable only over TLS.
 resource "aws_sqs_queue" "dlq" {
   name                      = var.dlq_name
-  message_retention_seconds = var.dlq_message_retention_seconds
+  message_retention_seconds = var.queues.message_retention_seconds
 
   # SSE-SQS needs no key policy and no kms permissions for senders.
-  sqs_managed_sse_enabled = var.queue_kms_key_arn == null ? true : null
-  kms_master_key_id       = var.queue_kms_key_arn
+  sqs_managed_sse_enabled = var.queues.kms_key_arn == null ? true : null
+  kms_master_key_id       = var.queues.kms_key_arn
 
   tags = var.tags
 }
 
 resource "aws_sqs_queue" "on_failure" {
   name                      = var.on_failure_queue_name
-  message_retention_seconds = var.dlq_message_retention_seconds
+  message_retention_seconds = var.queues.message_retention_seconds
 
-  sqs_managed_sse_enabled = var.queue_kms_key_arn == null ? true : null
-  kms_master_key_id       = var.queue_kms_key_arn
+  sqs_managed_sse_enabled = var.queues.kms_key_arn == null ? true : null
+  kms_master_key_id       = var.queues.kms_key_arn
 
   tags = var.tags
 }
 
-data "aws_iam_policy_document" "queue_tls_only" {
-  for_each = { dlq = aws_sqs_queue.dlq.arn, on_failure = aws_sqs_queue.on_failure.arn }
-
-  statement {
-    sid       = "DenyWithoutTls"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [each.value]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
+# Anything but TLS is refused, whoever asks.
 resource "aws_sqs_queue_policy" "tls_only" {
-  for_each = { dlq = aws_sqs_queue.dlq.id, on_failure = aws_sqs_queue.on_failure.id }
+  for_each = { dlq = aws_sqs_queue.dlq, on_failure = aws_sqs_queue.on_failure }
 
-  queue_url = each.value
-  policy    = data.aws_iam_policy_document.queue_tls_only[each.key].json
+  queue_url = each.value.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyWithoutTls"
+      Effect    = "Deny"
+      Action    = "sqs:*"
+      Resource  = each.value.arn
+      Principal = "*"
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
 }

@@ -12,28 +12,28 @@
 # shard, records pushed over HTTP/2 (about 70 ms end to end instead of about
 # 200 ms with one polling consumer, by AWS's figures).
 resource "aws_kinesis_stream_consumer" "this" {
-  count = var.enhanced_fan_out ? 1 : 0
+  count = var.mapping.enhanced_fan_out ? 1 : 0
 
   name       = "${var.function_name}-consumer"
   stream_arn = var.stream_arn
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
-  event_source_arn = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
+  event_source_arn = var.mapping.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
   function_name    = aws_lambda_alias.live.arn
-  enabled          = var.event_source_mapping_enabled
+  enabled          = var.mapping.enabled
 
-  batch_size                         = var.batch_size
-  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
-  starting_position                  = var.starting_position
-  starting_position_timestamp        = var.starting_position == "AT_TIMESTAMP" ? var.starting_position_timestamp : null
+  batch_size                         = var.mapping.batch_size
+  maximum_batching_window_in_seconds = var.mapping.maximum_batching_window_in_seconds
+  starting_position                  = var.mapping.starting_position
+  starting_position_timestamp        = var.mapping.starting_position == "AT_TIMESTAMP" ? var.mapping.starting_position_timestamp : null
 
   function_response_types        = ["ReportBatchItemFailures"]
-  bisect_batch_on_function_error = var.bisect_batch_on_function_error
-  maximum_retry_attempts         = var.maximum_retry_attempts
-  maximum_record_age_in_seconds  = var.maximum_record_age_in_seconds
-  parallelization_factor         = var.parallelization_factor
-  tumbling_window_in_seconds     = var.tumbling_window_in_seconds
+  bisect_batch_on_function_error = var.mapping.bisect_batch_on_function_error
+  maximum_retry_attempts         = var.mapping.maximum_retry_attempts
+  maximum_record_age_in_seconds  = var.mapping.maximum_record_age_in_seconds
+  parallelization_factor         = var.mapping.parallelization_factor
+  tumbling_window_in_seconds     = var.mapping.tumbling_window_in_seconds
 
   destination_config {
     on_failure {
@@ -44,7 +44,7 @@ resource "aws_lambda_event_source_mapping" "this" {
   # Records matching none of the patterns are dropped before invocation
   # (FilteredOutEventCount); up to 5 patterns, ORed.
   dynamic "filter_criteria" {
-    for_each = length(var.filter_criteria) > 0 ? [var.filter_criteria] : []
+    for_each = length(var.mapping.filter_criteria) > 0 ? [var.mapping.filter_criteria] : []
 
     content {
       dynamic "filter" {
@@ -61,7 +61,7 @@ resource "aws_lambda_event_source_mapping" "this" {
   # OnFailureDestinationDeliveredEventCount, ... (AWS/Lambda, per mapping UUID);
   # the dropped-events alarm needs EventCount.
   dynamic "metrics_config" {
-    for_each = length(var.metrics_config) > 0 ? [var.metrics_config] : []
+    for_each = length(var.mapping.metrics_config) > 0 ? [var.mapping.metrics_config] : []
 
     content {
       metrics = metrics_config.value
@@ -71,10 +71,4 @@ resource "aws_lambda_event_source_mapping" "this" {
   # AWS checks the role's Kinesis and SQS permissions when the mapping is created.
   depends_on = [aws_iam_role_policy.this]
 
-  lifecycle {
-    precondition {
-      condition     = var.starting_position != "AT_TIMESTAMP" || var.starting_position_timestamp != null
-      error_message = "starting_position = AT_TIMESTAMP needs starting_position_timestamp (RFC 3339)."
-    }
-  }
 }

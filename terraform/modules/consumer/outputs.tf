@@ -24,8 +24,13 @@ output "role_name" {
 }
 
 output "role_policy_json" {
-  description = "The execution role's inline policy document."
-  value       = data.aws_iam_policy_document.this.json
+  description = "The execution role's inline policy document, as sent to IAM."
+  value       = aws_iam_role_policy.this.policy
+}
+
+output "role_policy_statements" {
+  description = "The statements of the execution role's inline policy, as Terraform values (what `terraform test` checks)."
+  value       = local.role_policy_statements
 }
 
 output "log_group_name" {
@@ -46,6 +51,11 @@ output "stream_consumer_arn" {
 output "event_source_mapping_uuid" {
   description = "UUID of the Kinesis event-source mapping."
   value       = aws_lambda_event_source_mapping.this.uuid
+}
+
+output "event_source_mapping" {
+  description = "The event-source mapping as configured (batch size, starting position, retries, destination, function response types, ...)."
+  value       = aws_lambda_event_source_mapping.this
 }
 
 output "dlq_name" {
@@ -75,13 +85,7 @@ output "on_failure_queue_arn" {
 
 output "alarm_arns" {
   description = "ARNs of the CloudWatch alarms, by purpose: `iterator_age`, `stalled`, `dropped_events`, `dlq_depth`, `on_failure_depth`, `errors`, `throttles`, `destination_delivery_failures`, `batch_item_failures`, `dynamodb_failures`, `momento_errors`, `momento_cache_missing`."
-  value = merge(
-    { iterator_age = aws_cloudwatch_metric_alarm.iterator_age.arn },
-    { stalled = aws_cloudwatch_metric_alarm.stalled.arn },
-    { dropped_events = aws_cloudwatch_metric_alarm.dropped_events.arn },
-    { for k, alarm in aws_cloudwatch_metric_alarm.queue_depth : k => alarm.arn },
-    { for k, alarm in aws_cloudwatch_metric_alarm.function : k => alarm.arn },
-  )
+  value       = { for name, alarm in aws_cloudwatch_metric_alarm.this : name => alarm.arn }
 }
 
 output "alias_arn" {

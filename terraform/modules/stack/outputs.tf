@@ -30,7 +30,7 @@ output "parameter_arn" {
 
 output "cache_name" {
   description = "Name of the Momento cache the consumer reads through (created in Momento with `just momento-cache`, not by Terraform)."
-  value       = var.momento_cache_name
+  value       = var.naming.cache
 }
 
 output "function_name" {
@@ -96,4 +96,9 @@ output "alias_arn" {
 output "dashboard_name" {
   description = "Name of the pipeline's CloudWatch dashboard."
   value       = module.consumer.dashboard_name
+}
+
+output "role_policy_json" {
+  description = "The consumer role's inline policy document, as sent to IAM (what a reviewer reads; CI lints it with parliament)."
+  value       = module.consumer.role_policy_json
 }

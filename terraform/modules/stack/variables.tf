@@ -1,7 +1,10 @@
-# Inputs of the whole stack. Defaults are the project's names and the settings
-# a production deployment should start from; the production root declares the
-# same defaults (.ci/terraform-check.sh fails if they drift apart), the local
-# root overrides a few on purpose (seed data, deletion protection).
+# The stack's interface: one typed object per concern, every attribute
+# optional with its default. These defaults are the project's one source:
+# the roots and examples/ set only what differs, the modules below take
+# every value from here (they have no defaults of their own), and the Rust
+# harness's local mapping is checked against this file
+# (harness/tests/terraform_defaults.rs). The comment after an attribute is its
+# description; .ci/tf-docs.py puts it in the README.
 
 variable "lambda_zip_path" {
   description = "Path of the consumer's deployment zip (cargo lambda's bootstrap.zip). Resolved by the calling root module."
@@ -14,404 +17,256 @@ variable "tags" {
   default     = {}
 }
 
-variable "name_prefix" {
-  description = "Prefix of every resource name (stream, table, parameter, function and its role, log group and alarms, queues, dashboard), e.g. `prod-`: several stages in one account and region. Lowercase letters, digits and `-`, at most 20 characters. Default `\"\"`."
-  type        = string
-  default     = ""
+variable "naming" {
+  description = "Names of the stack's resources. `prefix` goes in front of every one of them (and so of every IAM policy resource): several stages in one account and region."
+  type = object({
+    prefix     = optional(string, "")                                            # e.g. `prod-`: lowercase letters, digits and `-`, at most 20 characters
+    stream     = optional(string, "model-one-stream")                            # the Kinesis data stream the producer writes to
+    table      = optional(string, "Locations")                                   # the DynamoDB table of locations
+    parameter  = optional(string, "/kinesis-consumer-model-one/momento-api-key") # the SSM SecureString of the Momento key (the prefix goes after a leading `/`)
+    cache      = optional(string, "sample-a")                                    # the Momento cache (CACHE_NAME; created with `just momento-cache`, not by Terraform, and not prefixed)
+    function   = optional(string, "kinesis-consumer-model-one-rust")             # the consumer function; its role is `<prefix><function>-role`, its log group `/aws/lambda/<prefix><function>`
+    dlq        = optional(string, "kinesis-consumer-model-one-dlq")              # the dead-letter queue (poison records with their reason and data)
+    on_failure = optional(string, "kinesis-consumer-model-one-on-failure")       # the queue of the mapping's invocation records (pointers for `harness redrive`)
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = can(regex("^[a-z0-9-]{0,20}$", var.name_prefix))
-    error_message = "name_prefix may hold lowercase letters, digits and '-', at most 20 characters (it goes into IAM role and SQS queue names)."
+    condition     = can(regex("^[a-z0-9-]{0,20}$", var.naming.prefix))
+    error_message = "naming.prefix may hold lowercase letters, digits and '-', at most 20 characters (it goes into IAM role and SQS queue names)."
+  }
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,44}$", var.naming.function)) && length("${var.naming.prefix}${var.naming.function}-role") <= 64
+    error_message = "naming.prefix + naming.function may be at most 59 characters of letters, digits, '-' and '_': the execution role is named <prefix><function>-role and IAM role names are at most 64."
+  }
+  validation {
+    condition     = alltrue([for queue in [var.naming.dlq, var.naming.on_failure] : can(regex("^[a-zA-Z0-9_-]{1,60}$", queue))])
+    error_message = "naming.dlq and naming.on_failure must be 1-60 characters of letters, digits, '-' and '_' (SQS allows 80, the prefix takes up to 20)."
+  }
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{3,235}$", var.naming.table)) && can(regex("^[a-zA-Z0-9_.-]{1,108}$", var.naming.stream))
+    error_message = "naming.table must be 3-235 and naming.stream 1-108 characters of letters, digits, '_', '-' and '.'."
+  }
+  validation {
+    condition     = length(var.naming.parameter) <= 990 && can(regex("^[a-zA-Z0-9_./-]+$", var.naming.parameter))
+    error_message = "naming.parameter may contain letters, digits, '_', '.', '-' and '/' (at most 990 characters, so that the prefix fits)."
   }
 }
 
-# --- Stream -----------------------------------------------------------------------
-
-variable "stream_name" {
-  description = "Name of the Kinesis data stream the producer writes to."
-  type        = string
-  default     = "model-one-stream"
-}
-
-variable "stream_mode" {
-  description = "Capacity mode of the stream. Valid values: `ON_DEMAND`, `PROVISIONED` (uses `stream_shard_count`)."
-  type        = string
-  default     = "ON_DEMAND"
+variable "stream" {
+  description = "The Kinesis data stream."
+  type = object({
+    mode                   = optional(string, "ON_DEMAND") # `ON_DEMAND` (AWS scales shards) or `PROVISIONED` (`shard_count` shards)
+    shard_count            = optional(number, 1)           # shards of a `PROVISIONED` stream (1 or more); ignored for `ON_DEMAND`
+    retention_period_hours = optional(number, 24)          # how long records stay readable (24-8760 hours)
+    kms_key_arn            = optional(string)              # a customer managed key's ARN, or `null` for the AWS-managed `alias/aws/kinesis`
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = contains(["ON_DEMAND", "PROVISIONED"], var.stream_mode)
-    error_message = "stream_mode must be ON_DEMAND or PROVISIONED."
+    condition     = contains(["ON_DEMAND", "PROVISIONED"], var.stream.mode) && var.stream.shard_count >= 1 && floor(var.stream.shard_count) == var.stream.shard_count
+    error_message = "stream.mode must be ON_DEMAND or PROVISIONED, and stream.shard_count a whole number of at least 1."
+  }
+  validation {
+    condition     = var.stream.retention_period_hours >= 24 && var.stream.retention_period_hours <= 8760
+    error_message = "stream.retention_period_hours must be between 24 and 8760."
+  }
+  validation {
+    condition     = var.stream.kms_key_arn == null || can(regex(local.kms_key_arn_pattern, var.stream.kms_key_arn))
+    error_message = "stream.kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
   }
 }
 
-variable "stream_shard_count" {
-  description = "Shards of a `PROVISIONED` stream (1 or more); ignored for `ON_DEMAND`."
-  type        = number
-  default     = 1
-}
-
-variable "stream_retention_period_hours" {
-  description = "Stream retention in hours (24-8760)."
-  type        = number
-  default     = 24
-}
-
-variable "stream_kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the stream, or `null` for the AWS-managed `alias/aws/kinesis`."
-  type        = string
-  default     = null
+variable "table" {
+  description = "The DynamoDB table of locations (on demand, SSE always on)."
+  type = object({
+    hash_key                       = optional(string, "location") # the partition key (type S) the consumer looks locations up by
+    point_in_time_recovery_enabled = optional(bool, true)         # continuous backups, 35 days
+    kms_key_arn                    = optional(string)             # a customer managed key's ARN, or `null` for the AWS-managed `aws/dynamodb` key
+    deletion_protection_enabled    = optional(bool, true)         # the table refuses deletion (also by `terraform destroy`) until this is turned off
+    seed_items = optional(list(object({                           # items Terraform writes and owns, one per distinct location; production data is not Terraform's
+      location    = string
+      description = optional(string)
+      notes       = optional(string)
+    })), [])
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = var.stream_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.stream_kms_key_arn))
-    error_message = "stream_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+    condition     = length(var.table.hash_key) > 0 && length(distinct([for item in var.table.seed_items : item.location])) == length(var.table.seed_items)
+    error_message = "table.hash_key must not be empty, and each of table.seed_items needs a distinct location."
+  }
+  validation {
+    condition     = var.table.kms_key_arn == null || can(regex(local.kms_key_arn_pattern, var.table.kms_key_arn))
+    error_message = "table.kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
   }
 }
 
-# --- Table ------------------------------------------------------------------------
-
-variable "table_name" {
-  description = "Name of the DynamoDB table of locations."
-  type        = string
-  default     = "Locations"
-}
-
-variable "table_hash_key" {
-  description = "Partition key (type S) of the locations table."
-  type        = string
-  default     = "location"
-}
-
-variable "table_point_in_time_recovery_enabled" {
-  description = "Whether point-in-time recovery is on for the table. Valid values: `true`, `false`."
-  type        = bool
-  default     = true
-}
-
-variable "table_kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the table, or `null` for the AWS-managed `aws/dynamodb` key (SSE is on either way)."
-  type        = string
-  default     = null
+variable "key" {
+  description = "Where the Momento API key lives. `parameter_arn` set: a SecureString you keep (Terraform never writes it; recommended for production). Otherwise the stack's own parameter, written with `momento_api_key`."
+  type = object({
+    parameter_arn = optional(string)                                                    # an existing SecureString's ARN; the attributes below are then ignored, but for `kms_key_arn`, which the role may decrypt with
+    description   = optional(string, "Momento API key for the Kinesis consumer Lambda") # stored with the stack's parameter
+    kms_key_arn   = optional(string)                                                    # a customer managed key's ARN, or `null` for the AWS-managed `aws/ssm` key
+    tier          = optional(string, "Standard")                                        # `Standard` (free, up to 4 KB), `Advanced` or `Intelligent-Tiering`
+    version       = optional(number, 1)                                                 # raise it with a new `momento_api_key` to rotate; a change of description, KMS key or tier writes the same key again (SSM takes them only with the value)
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = var.table_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.table_kms_key_arn))
-    error_message = "table_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+    condition     = var.key.parameter_arn == null || can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$", var.key.parameter_arn))
+    error_message = "key.parameter_arn must be an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)."
   }
-}
-
-variable "table_deletion_protection_enabled" {
-  description = "Whether the table refuses deletion (also by `terraform destroy`) until this is turned off. Valid values: `true` (default), `false`."
-  type        = bool
-  default     = true
-}
-
-variable "seed_items" {
-  description = "Items written into the table (and owned by Terraform): one per distinct `location`, with optional `description` and `notes`. Default `[]`: production data is not Terraform's; the local root seeds the article's Car, Diner and House."
-  type = list(object({
-    location    = string
-    description = optional(string)
-    notes       = optional(string)
-  }))
-  default = []
-}
-
-# --- Momento API key and cache ---------------------------------------------------
-
-variable "momento_api_key_parameter_name" {
-  description = "Name of the SSM SecureString holding the Momento API key."
-  type        = string
-  default     = "/kinesis-consumer-model-one/momento-api-key"
-}
-
-variable "momento_api_key_parameter_description" {
-  description = "Description stored with the key's parameter. Changing it writes the same key again (SSM takes a new description only with the value)."
-  type        = string
-  default     = "Momento API key for the Kinesis consumer Lambda"
+  validation {
+    condition     = var.key.kms_key_arn == null || can(regex(local.kms_key_arn_pattern, var.key.kms_key_arn))
+    error_message = "key.kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+  }
+  validation {
+    condition     = contains(["Standard", "Advanced", "Intelligent-Tiering"], var.key.tier) && var.key.version >= 1 && floor(var.key.version) == var.key.version
+    error_message = "key.tier must be Standard, Advanced or Intelligent-Tiering, and key.version a whole number, 1 or more."
+  }
 }
 
 variable "momento_api_key" {
-  description = "The Momento API key. Ephemeral: sent to SSM through the write-only `value_wo` when the parameter is created or `momento_api_key_version` changes, and kept in neither plan nor state. Required on every plan/apply unless `momento_api_key_parameter_arn` is set (a key you keep yourself). Pass it with TF_VAR_momento_api_key; never commit it."
+  description = "The Momento API key, when the stack keeps it (`key.parameter_arn` unset). Ephemeral: sent to SSM through the write-only `value_wo` and kept in neither plan nor state; needed on every plan and apply. Pass it with TF_VAR_momento_api_key; never commit it."
   type        = string
   default     = null
   sensitive   = true
   ephemeral   = true
 }
 
-variable "momento_api_key_version" {
-  description = "Raise it together with a new `momento_api_key` to rotate the key. Terraform writes the key when this changes, and when the parameter's description, KMS key or tier change (the same key again: SSM takes those only with the value)."
-  type        = number
-  default     = 1
-}
-
-variable "momento_api_key_parameter_arn" {
-  description = "ARN of an existing SecureString holding the key, kept entirely outside this stack (Terraform never writes it: recommended for production, so CI plan jobs need no key). When set, no parameter is created and the consumer reads this one (the name and KMS key variables of the parameter are ignored). `null` (default): the stack writes `momento_api_key` into its own parameter."
-  type        = string
-  default     = null
+variable "lambda" {
+  description = "The consumer function and its log group."
+  type = object({
+    architecture                   = optional(string, "arm64")           # `arm64` or `x86_64`; must match the zip
+    memory_size                    = optional(number, 256)               # MB (128-10240); CPU share grows with it
+    timeout                        = optional(number, 30)                # seconds per invocation (1-900)
+    reserved_concurrent_executions = optional(number)                    # `null` (unreserved), `0` (stopped) or a cap; AWS refuses one that leaves fewer than 10 unreserved in the account, which emulators do not check
+    tracing_mode                   = optional(string, "PassThrough")     # X-Ray: `PassThrough` or `Active`
+    rust_log                       = optional(string, "info")            # RUST_LOG filter, e.g. `info`, `consumer=debug,info`
+    extra_environment_variables    = optional(map(string), {})           # more environment (e.g. `L1_TTL_SECONDS`); the consumer's own keys take precedence
+    metrics_namespace              = optional(string, "KinesisConsumer") # CloudWatch namespace of the consumer's EMF metrics; the alarms and dashboard read them there
+    permissions_boundary_arn       = optional(string)                    # a permissions boundary policy for the execution role, or `null`
+    log_retention_in_days          = optional(number, 30)                # 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653
+    log_kms_key_arn                = optional(string)                    # a customer managed key's ARN for the log group (its key policy must allow logs.<region>.amazonaws.com), or `null`
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = var.momento_api_key_parameter_arn == null || can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$", var.momento_api_key_parameter_arn))
-    error_message = "momento_api_key_parameter_arn must be an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)."
+    condition     = contains(["arm64", "x86_64"], var.lambda.architecture) && contains(["PassThrough", "Active"], var.lambda.tracing_mode)
+    error_message = "lambda.architecture must be arm64 or x86_64, and lambda.tracing_mode PassThrough or Active."
+  }
+  validation {
+    condition     = var.lambda.memory_size >= 128 && var.lambda.memory_size <= 10240 && var.lambda.timeout >= 1 && var.lambda.timeout <= 900
+    error_message = "lambda.memory_size must be 128-10240 (MB) and lambda.timeout 1-900 (seconds)."
+  }
+  validation {
+    condition     = var.lambda.reserved_concurrent_executions == null || try(var.lambda.reserved_concurrent_executions >= 0 && floor(var.lambda.reserved_concurrent_executions) == var.lambda.reserved_concurrent_executions, false)
+    error_message = "lambda.reserved_concurrent_executions must be null, 0 or a whole positive number."
+  }
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.lambda.log_retention_in_days)
+    error_message = "lambda.log_retention_in_days must be one of CloudWatch Logs' retention values (0, 1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+  validation {
+    condition     = var.lambda.log_kms_key_arn == null || can(regex(local.kms_key_arn_pattern, var.lambda.log_kms_key_arn))
+    error_message = "lambda.log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
   }
 }
 
-variable "momento_api_key_kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the SecureString, or `null` for the AWS-managed `aws/ssm` key."
-  type        = string
-  default     = null
+variable "queues" {
+  description = "The dead-letter and on-failure queues (both hold record data or pointers to it: encrypted, TLS only)."
+  type = object({
+    message_retention_seconds = optional(number, 1209600) # how long a message stays (60-1209600 s); default 14 days, the maximum
+    kms_key_arn               = optional(string)          # a customer managed key's ARN (the role gets kms:GenerateDataKey and kms:Decrypt on it, through SQS only), or `null` for SSE-SQS
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = var.momento_api_key_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.momento_api_key_kms_key_arn))
-    error_message = "momento_api_key_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+    condition     = var.queues.message_retention_seconds >= 60 && var.queues.message_retention_seconds <= 1209600
+    error_message = "queues.message_retention_seconds must be between 60 and 1209600."
+  }
+  validation {
+    condition     = var.queues.kms_key_arn == null || can(regex(local.kms_key_arn_pattern, var.queues.kms_key_arn))
+    error_message = "queues.kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias."
   }
 }
 
-variable "momento_cache_name" {
-  description = "Name of the Momento cache the consumer reads through (the CACHE_NAME environment variable)."
-  type        = string
-  default     = "sample-a"
-}
-
-# --- Consumer Lambda ----------------------------------------------------------------
-
-variable "function_name" {
-  description = "Name of the consumer Lambda function (its role is `<name_prefix><function_name>-role`)."
-  type        = string
-  default     = "kinesis-consumer-model-one-rust"
+variable "mapping" {
+  description = "The Kinesis event-source mapping. ReportBatchItemFailures is always on (the handler reports partial failures) and failures go to the on-failure queue."
+  type = object({
+    enabled                            = optional(bool, true)                   # `false` pauses polling without losing the position (e.g. until the key is in place)
+    batch_size                         = optional(number, 10)                   # records per invocation (1-10000)
+    maximum_batching_window_in_seconds = optional(number, 0)                    # how long to wait to fill a batch (0-300)
+    starting_position                  = optional(string, "TRIM_HORIZON")       # `TRIM_HORIZON` (the stack creates its stream, so this misses nothing), `LATEST` or `AT_TIMESTAMP`
+    starting_position_timestamp        = optional(string)                       # RFC 3339, with `AT_TIMESTAMP`
+    bisect_batch_on_function_error     = optional(bool, true)                   # split a failed batch in two, isolating a record that crashes the function
+    maximum_retry_attempts             = optional(number, -1)                   # -1 (retries bounded by record age instead: every retry here is transient) or 0-10000
+    maximum_record_age_in_seconds      = optional(number, 21600)                # older records go to the on-failure queue as a pointer: -1 (never) or 60-604800, below the stream's retention
+    parallelization_factor             = optional(number, 1)                    # concurrent batches per shard (1-10); a partition key's records stay in order
+    tumbling_window_in_seconds         = optional(number, 0)                    # 0-900; this consumer does not aggregate, so 0
+    filter_criteria                    = optional(list(string), [])             # up to 5 FilterCriteria patterns (AWS's JSON syntax); records matching none are dropped
+    metrics_config                     = optional(list(string), ["EventCount"]) # `["EventCount"]` (the dropped-events alarm reads it) or `[]`
+    enhanced_fan_out                   = optional(bool, false)                  # read through a registered stream consumer (dedicated throughput, records pushed)
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = length("${var.name_prefix}${var.function_name}-role") <= 64
-    error_message = "name_prefix + function_name may be at most 59 characters: the execution role is named <prefix><function>-role and IAM role names are at most 64."
+    condition     = var.mapping.batch_size >= 1 && var.mapping.batch_size <= 10000 && var.mapping.maximum_batching_window_in_seconds >= 0 && var.mapping.maximum_batching_window_in_seconds <= 300
+    error_message = "mapping.batch_size must be 1-10000 and mapping.maximum_batching_window_in_seconds 0-300."
+  }
+  validation {
+    condition     = contains(["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"], var.mapping.starting_position) && (var.mapping.starting_position != "AT_TIMESTAMP" || can(timeadd(var.mapping.starting_position_timestamp, "0s")))
+    error_message = "mapping.starting_position must be LATEST, TRIM_HORIZON or AT_TIMESTAMP; AT_TIMESTAMP needs mapping.starting_position_timestamp (RFC 3339)."
+  }
+  validation {
+    condition     = var.mapping.maximum_retry_attempts >= -1 && var.mapping.maximum_retry_attempts <= 10000 && var.mapping.parallelization_factor >= 1 && var.mapping.parallelization_factor <= 10
+    error_message = "mapping.maximum_retry_attempts must be -1 to 10000 and mapping.parallelization_factor 1-10."
+  }
+  validation {
+    condition     = var.mapping.maximum_record_age_in_seconds == -1 || (var.mapping.maximum_record_age_in_seconds >= 60 && var.mapping.maximum_record_age_in_seconds <= 604800 && var.mapping.maximum_record_age_in_seconds < var.stream.retention_period_hours * 3600)
+    error_message = "mapping.maximum_record_age_in_seconds must be -1, or 60-604800 and below the stream's retention (stream.retention_period_hours * 3600): a pointer must not name records the stream no longer holds."
+  }
+  validation {
+    condition     = var.mapping.tumbling_window_in_seconds >= 0 && var.mapping.tumbling_window_in_seconds <= 900 && alltrue([for m in var.mapping.metrics_config : m == "EventCount"])
+    error_message = "mapping.tumbling_window_in_seconds must be 0-900, and mapping.metrics_config may only hold \"EventCount\"."
+  }
+  validation {
+    condition     = length(var.mapping.filter_criteria) <= 5 && alltrue([for pattern in var.mapping.filter_criteria : can(jsondecode(pattern))])
+    error_message = "mapping.filter_criteria takes at most 5 patterns, each a JSON document."
   }
 }
 
-variable "lambda_architecture" {
-  description = "Instruction set of the function; must match the zip. Valid values: `arm64`, `x86_64`."
-  type        = string
-  default     = "arm64"
-}
-
-variable "lambda_memory_size" {
-  description = "Memory of the function in MB (128-10240)."
-  type        = number
-  default     = 256
-}
-
-variable "lambda_timeout" {
-  description = "Timeout of one invocation in seconds (1-900)."
-  type        = number
-  default     = 30
-}
-
-variable "lambda_reserved_concurrent_executions" {
-  description = "Reserved concurrency of the function: `null` (unreserved), `0` (stopped) or a positive cap. AWS refuses a reservation that leaves fewer than 10 unreserved in the account (new accounts have a quota of 10 in all), which the emulators do not check."
-  type        = number
-  default     = null
+variable "alarms" {
+  description = "The CloudWatch alarms (one per failure path; the consumer module's README says what each means) and the dashboard."
+  type = object({
+    sns_topic_arns            = optional(list(string), []) # topics notified when an alarm fires and recovers; `[]` notifies nobody (the production root refuses it)
+    period_seconds            = optional(number, 60)       # period of every alarm's statistic (a multiple of 60)
+    evaluation_periods        = optional(number, 5)        # periods the sustained alarms look at (errors fire on 3 of them); period x periods at most one day
+    iterator_age_threshold_ms = optional(number, 60000)    # IteratorAge above which the consumer counts as falling behind
+    errors_threshold          = optional(number, 0)        # function Errors per period above which a period counts for the errors alarm
+    momento_errors_threshold  = optional(number, 0)        # MomentoErrors per period above which the cache-degraded alarm counts a period
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = var.lambda_reserved_concurrent_executions == null || try(var.lambda_reserved_concurrent_executions >= 0 && floor(var.lambda_reserved_concurrent_executions) == var.lambda_reserved_concurrent_executions, false)
-    error_message = "lambda_reserved_concurrent_executions must be null, 0 or a whole positive number."
+    condition     = alltrue([for arn in var.alarms.sns_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", arn))])
+    error_message = "alarms.sns_topic_arns must hold SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>)."
   }
-}
-
-variable "lambda_tracing_mode" {
-  description = "X-Ray tracing mode. Valid values: `PassThrough`, `Active`."
-  type        = string
-  default     = "PassThrough"
-}
-
-variable "rust_log" {
-  description = "RUST_LOG filter of the consumer (e.g. `info`, `debug`, `lambda=debug,info`)."
-  type        = string
-  default     = "info"
-}
-
-variable "extra_environment_variables" {
-  description = "Additional environment variables for the function (e.g. `L1_TTL_SECONDS`); its own keys (TABLE_NAME, CACHE_NAME, MOMENTO_API_KEY_PARAMETER, DLQ_URL, RUST_LOG, METRICS_NAMESPACE) take precedence."
-  type        = map(string)
-  default     = {}
-}
-
-variable "metrics_namespace" {
-  description = "CloudWatch namespace of the consumer's EMF metrics (METRICS_NAMESPACE); its alarms read them there."
-  type        = string
-  default     = "KinesisConsumer"
-}
-
-variable "role_permissions_boundary_arn" {
-  description = "ARN of a permissions boundary policy for the consumer's execution role, or `null` for none."
-  type        = string
-  default     = null
-}
-
-variable "log_retention_in_days" {
-  description = "Retention of the function's log group. Valid values: 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  type        = number
-  default     = 30
-}
-
-variable "log_group_kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the function's log group (its key policy must allow logs.<region>.amazonaws.com), or `null` for CloudWatch Logs' default encryption."
-  type        = string
-  default     = null
-
   validation {
-    condition     = var.log_group_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_group_kms_key_arn))
-    error_message = "log_group_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+    condition     = var.alarms.period_seconds >= 60 && var.alarms.period_seconds % 60 == 0 && var.alarms.evaluation_periods >= 1 && var.alarms.period_seconds * var.alarms.evaluation_periods <= 86400
+    error_message = "alarms.period_seconds must be a multiple of 60, alarms.evaluation_periods at least 1, and their product at most 86400 (one day), as CloudWatch requires."
   }
-}
-
-variable "dlq_name" {
-  description = "Name of the SQS dead-letter queue (poison records with their reason and data; failed async invocations)."
-  type        = string
-  default     = "kinesis-consumer-model-one-dlq"
-}
-
-variable "on_failure_queue_name" {
-  description = "Name of the SQS queue receiving the mapping's invocation records (pointers to records it gave up on), read by `harness redrive`."
-  type        = string
-  default     = "kinesis-consumer-model-one-on-failure"
-}
-
-variable "queue_kms_key_arn" {
-  description = "ARN of a customer managed KMS key for both queues (they hold record data and pointers), or `null` (default) for SSE-SQS. Its key policy must let the function's role use it (kms:GenerateDataKey, kms:Decrypt; the role's policy grants them on this key)."
-  type        = string
-  default     = null
-
   validation {
-    condition     = var.queue_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.queue_kms_key_arn))
-    error_message = "queue_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias."
+    condition     = var.alarms.iterator_age_threshold_ms > 0 && var.alarms.errors_threshold >= 0 && var.alarms.momento_errors_threshold >= 0
+    error_message = "alarms.iterator_age_threshold_ms must be positive, and the errors thresholds 0 or more."
   }
-}
-
-variable "dlq_message_retention_seconds" {
-  description = "How long both queues keep a message, in seconds (60-1209600). Default: 14 days, the maximum."
-  type        = number
-  default     = 1209600
-}
-
-# --- Event-source mapping --------------------------------------------------------
-
-variable "event_source_mapping_enabled" {
-  description = "Whether the mapping polls the stream. `false` pauses it without losing its position: a first deploy whose key parameter (given by ARN) is filled in afterwards starts paused, then enables it once the key is in SSM."
-  type        = bool
-  default     = true
-}
-
-variable "batch_size" {
-  description = "Records per invocation (1-10000)."
-  type        = number
-  default     = 10
-}
-
-variable "maximum_batching_window_in_seconds" {
-  description = "How long the mapping may wait to fill a batch, in seconds (0-300)."
-  type        = number
-  default     = 0
-}
-
-variable "starting_position" {
-  description = "Where a new mapping starts reading. Valid values: `TRIM_HORIZON` (default: the stack creates its own stream, so this costs nothing, and a new or replaced mapping, which takes minutes to start polling, misses nothing), `LATEST`, `AT_TIMESTAMP`."
-  type        = string
-  default     = "TRIM_HORIZON"
-}
-
-variable "starting_position_timestamp" {
-  description = "RFC 3339 start time when `starting_position` is `AT_TIMESTAMP`; ignored otherwise."
-  type        = string
-  default     = null
-}
-
-variable "bisect_batch_on_function_error" {
-  description = "Whether a failed batch is split in two and retried. Valid values: `true`, `false`."
-  type        = bool
-  default     = true
-}
-
-variable "maximum_retry_attempts" {
-  description = "Retries of a failed batch before its records go to the on-failure queue: -1 (default: bounded by `maximum_record_age_in_seconds` instead, since every retry here is transient) or 0-10000."
-  type        = number
-  default     = -1
-}
-
-variable "maximum_record_age_in_seconds" {
-  description = "Records older than this go to the on-failure queue as a pointer: -1 (never: retried until the stream drops them, with no trace) or 60-604800, below the stream's retention. Default 6 h: shorter outages heal by themselves, in order; after longer ones `harness redrive` has at least retention - 6 h to deliver the rest."
-  type        = number
-  default     = 21600
-
-  validation {
-    condition     = var.maximum_record_age_in_seconds == -1 || var.maximum_record_age_in_seconds < var.stream_retention_period_hours * 3600
-    error_message = "maximum_record_age_in_seconds must be below the stream's retention (stream_retention_period_hours * 3600), or a pointer could name records the stream no longer holds."
-  }
-}
-
-variable "tumbling_window_in_seconds" {
-  description = "Tumbling window length in seconds (0-900; 0 = none). This consumer does not aggregate, so keep 0 unless your function returns window `state`."
-  type        = number
-  default     = 0
-}
-
-variable "filter_criteria" {
-  description = "FilterCriteria patterns (AWS's JSON filter syntax); records matching none are dropped before invocation. At most 5; `[]` delivers everything."
-  type        = list(string)
-  default     = []
-}
-
-variable "metrics_config" {
-  description = "Metric groups of the mapping: `[\"EventCount\"]` (default; the dropped-events alarm reads it) or `[]`."
-  type        = list(string)
-  default     = ["EventCount"]
-}
-
-variable "enhanced_fan_out" {
-  description = "`true`: read through a registered stream consumer (enhanced fan-out: dedicated throughput, pushed records, about 70 ms instead of about 200 ms end to end). Default `false`."
-  type        = bool
-  default     = false
-}
-
-variable "parallelization_factor" {
-  description = "Concurrent batches per shard (1-10)."
-  type        = number
-  default     = 1
-}
-
-# --- Alarms -------------------------------------------------------------------------
-
-variable "alarm_sns_topic_arns" {
-  description = "SNS topic ARNs notified when an alarm fires or recovers. `[]` creates the alarms without actions."
-  type        = list(string)
-  default     = []
-}
-
-variable "alarm_period_seconds" {
-  description = "Period of every alarm's statistic, in seconds (a multiple of 60)."
-  type        = number
-  default     = 60
-}
-
-variable "alarm_evaluation_periods" {
-  description = "Periods the sustained-condition alarms look at (iterator age, stalled mapping, batch item failures, DynamoDB failures, Momento errors, throttles; errors fire on 3 of them). Period x evaluation periods may not exceed one day."
-  type        = number
-  default     = 5
-
-  validation {
-    condition     = var.alarm_evaluation_periods >= 1 && var.alarm_period_seconds * var.alarm_evaluation_periods <= 86400
-    error_message = "alarm_period_seconds x alarm_evaluation_periods may be at most 86400 (one day), as CloudWatch requires; and alarm_evaluation_periods at least 1."
-  }
-}
-
-variable "iterator_age_alarm_threshold_ms" {
-  description = "IteratorAge in milliseconds above which the consumer counts as falling behind. Default 60 s: far below the 6 h at which records are given up on."
-  type        = number
-  default     = 60000
-}
-
-variable "errors_alarm_threshold" {
-  description = "Function Errors per period above which a period counts for the errors alarm; it fires when 3 of `alarm_evaluation_periods` periods do (one error the mapping retries by itself pages nobody)."
-  type        = number
-  default     = 0
-}
-
-variable "momento_errors_alarm_threshold" {
-  description = "MomentoErrors per period above which the cache-degraded alarm fires (after `alarm_evaluation_periods`)."
-  type        = number
-  default     = 0
 }

@@ -1,14 +1,10 @@
 terraform {
-  # 1.11: write-only arguments and ephemeral variables (the Momento key).
+  # 1.11: the ephemeral momento_api_key; validations that read other
+  # variables need 1.9.
   required_version = ">= 1.11"
-
   required_providers {
-    aws = {
-      source = "hashicorp/aws"
-      # A floor, as reusable modules keep: the oldest release this project
-      # has tested (value_wo on aws_ssm_parameter, metrics_config on the
-      # event-source mapping). The root modules pin the tested range.
-      version = ">= 5.100"
-    }
+    # A floor: the oldest provider this project has tested. The root modules
+    # pin the tested range.
+    aws = { source = "hashicorp/aws", version = ">= 5.100" }
   }
 }

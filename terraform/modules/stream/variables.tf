@@ -1,55 +1,30 @@
+# The stream's settings come from modules/stack, which holds their defaults
+# and checks once; only the two the stack does not expose (shard-level
+# metrics, consumer deletion) have defaults here.
+
 variable "name" {
   description = "Name of the Kinesis data stream (1-128 characters: letters, digits, `_`, `-`, `.`)."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-zA-Z0-9_.-]{1,128}$", var.name))
-    error_message = "The stream name must be 1-128 characters of letters, digits, '_', '-' or '.'."
-  }
 }
 
 variable "stream_mode" {
   description = "Capacity mode. Valid values: `ON_DEMAND` (AWS scales shards) or `PROVISIONED` (fixed `shard_count`)."
   type        = string
-  default     = "ON_DEMAND"
-
-  validation {
-    condition     = contains(["ON_DEMAND", "PROVISIONED"], var.stream_mode)
-    error_message = "stream_mode must be ON_DEMAND or PROVISIONED."
-  }
 }
 
 variable "shard_count" {
   description = "Number of shards when `stream_mode` is `PROVISIONED` (1 or more); ignored for `ON_DEMAND`."
   type        = number
-  default     = 1
-
-  validation {
-    condition     = var.shard_count >= 1 && floor(var.shard_count) == var.shard_count
-    error_message = "shard_count must be a whole number of at least 1."
-  }
 }
 
 variable "retention_period_hours" {
   description = "How long records stay readable, in hours. Valid values: 24 to 8760 (24 is the free tier of retention)."
   type        = number
-  default     = 24
-
-  validation {
-    condition     = var.retention_period_hours >= 24 && var.retention_period_hours <= 8760
-    error_message = "retention_period_hours must be between 24 and 8760."
-  }
 }
 
 variable "kms_key_id" {
-  description = "KMS key for server-side encryption: a key ARN, key id, alias ARN or alias name. Default: the AWS-managed `alias/aws/kinesis`."
+  description = "KMS key for server-side encryption: a key ARN, key id, alias ARN or alias name."
   type        = string
-  default     = "alias/aws/kinesis"
-
-  validation {
-    condition     = length(var.kms_key_id) > 0
-    error_message = "kms_key_id must not be empty; encryption is always on."
-  }
 }
 
 variable "shard_level_metrics" {
@@ -76,5 +51,4 @@ variable "enforce_consumer_deletion" {
 variable "tags" {
   description = "Tags added to the stream (merged with the provider's default_tags)."
   type        = map(string)
-  default     = {}
 }

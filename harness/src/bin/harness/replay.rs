@@ -17,7 +17,7 @@ use crate::plumbing;
 #[derive(Args)]
 pub struct ReplayArgs {
     /// The Kinesis stream to read.
-    #[arg(long, default_value = "model-one-stream")]
+    #[arg(long, default_value_t = emulators::Names::default().stream)]
     stream: String,
     /// What to invoke: the consumer library in this process, or the Invoke API of `watch`.
     #[arg(long, value_enum, default_value = "in-process")]
@@ -62,18 +62,18 @@ pub enum Target {
     Invoke,
 }
 
-/// The event-source mapping's settings (Terraform's names and defaults,
-/// except the starting position: locally you usually replay what you just produced).
+/// The event-source mapping's settings: Terraform's names, and its defaults
+/// through `MappingSettings::default()` (a test holds that to the stack's).
 #[derive(Args)]
 struct MappingArgs {
     /// Largest number of records per invocation (batch_size, 1-10000).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = defaults().batch_size)]
     batch_size: usize,
     /// How long to wait to fill a batch, in milliseconds (maximum_batching_window_in_seconds × 1000).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults().batching_window.as_millis() as u64)]
     batching_window_ms: u64,
     /// LATEST, TRIM_HORIZON or AT_TIMESTAMP=<RFC 3339>: where a new mapping starts (resolved once, when its state file is created; LATEST means the creation time).
-    #[arg(long, default_value = "TRIM_HORIZON", value_parser = StartingPosition::parse)]
+    #[arg(long, default_value_t = defaults().starting_position, value_parser = StartingPosition::parse)]
     starting_position: StartingPosition,
     /// Treat any response as full success (no ReportBatchItemFailures).
     #[arg(long)]
@@ -82,13 +82,13 @@ struct MappingArgs {
     #[arg(long)]
     no_bisect: bool,
     /// Retries of a failed batch before its records go to the on-failure destination; -1 retries until they are too old.
-    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults().maximum_retry_attempts.map_or(-1, i64::from), allow_negative_numbers = true)]
     maximum_retry_attempts: i64,
     /// Records older than this (seconds) go to the on-failure destination instead of the function; -1 never.
-    #[arg(long, default_value_t = 21_600, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults().maximum_record_age.map_or(-1, |age| age.as_secs() as i64), allow_negative_numbers = true)]
     maximum_record_age_seconds: i64,
     /// Concurrent batches per shard (1-10); a partition key's records stay in order.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = defaults().parallelization_factor)]
     parallelization_factor: u32,
     /// The on-failure destination: an SQS queue (URL or ARN), an SNS topic ARN or an S3 bucket ARN (arn:aws:s3:::<bucket>) [default: the provisioned on-failure queue].
     #[arg(long)]
@@ -97,8 +97,12 @@ struct MappingArgs {
     #[arg(long = "filter", value_name = "PATTERN")]
     filters: Vec<String>,
     /// Tumbling window length in seconds (1-900; 0 = none): the function gets and returns a per-window `state`.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults().tumbling_window.map_or(0, |w| w.as_secs()))]
     tumbling_window_seconds: u64,
+}
+
+fn defaults() -> MappingSettings {
+    MappingSettings::default()
 }
 
 impl MappingArgs {
