@@ -156,6 +156,10 @@ moved {
   to   = aws_cloudwatch_metric_alarm.this["iterator_age"]
 }
 moved {
+  from = aws_cloudwatch_metric_alarm.stalled
+  to   = aws_cloudwatch_metric_alarm.this["stalled"]
+}
+moved {
   from = aws_cloudwatch_metric_alarm.dropped_events
   to   = aws_cloudwatch_metric_alarm.this["dropped_events"]
 }
