@@ -102,6 +102,65 @@ pub fn python_tool(
     })
 }
 
+/// The Python of a venv at `venv` that can `import module`, installing the
+/// pip `packages` first (creating the venv if needed) when it cannot: for
+/// libraries a test drives from a script, which have no program to look for.
+///
+/// # Errors
+/// [`InstallError`] with pip's (or venv's) output if the install fails.
+pub fn python_library(
+    venv: &Path,
+    packages: &[&str],
+    module: &str,
+) -> Result<(PathBuf, Provenance), InstallError> {
+    let python = venv.join("bin/python");
+    let imports = || {
+        python.is_file()
+            && Command::new(&python)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|out| out.status.success())
+    };
+    if imports() {
+        return Ok((python, Provenance::Found));
+    }
+    let lock = venv.with_extension("lock");
+    let what = format!("{} into {}", packages.join(" "), venv.display());
+    locked(&lock, &what, || {
+        if imports() {
+            return Ok((python.clone(), Provenance::Found));
+        }
+        eprintln!("Python module {module} not found: installing {what} with pip");
+        if !python.is_file() {
+            run(
+                Command::new("python3").arg("-m").arg("venv").arg(venv),
+                &what,
+            )?;
+        }
+        run(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(packages),
+            &what,
+        )?;
+        if !imports() {
+            return Err(InstallError::Failed {
+                what: what.clone(),
+                command: format!("pip install {}", packages.join(" ")),
+                status: "succeeded".into(),
+                output: format!("but `import {module}` still fails"),
+            });
+        }
+        Ok((python.clone(), Provenance::Installed))
+    })
+}
+
 /// The project's venv, `.local/venv`.
 pub fn venv() -> PathBuf {
     crate::local_dir().join("venv")

@@ -1,6 +1,7 @@
 //! Any invocation payload: the handler's event type either refuses it as a
-//! whole or reads it, and then every record gets a shard and is decoded or
-//! given a poison reason, never a panic.
+//! whole or reads it, and then every record gets a shard and is unpacked into
+//! its user records (a KPL aggregate's too), each decoded or given a poison
+//! reason, or the whole record is: never a panic.
 #![no_main]
 
 use consumer::KinesisInput;
@@ -13,12 +14,19 @@ fuzz_target!(|data: &[u8]| {
     for record in &input.records {
         let shard = record.shard_id();
         assert!(!shard.contains(':'));
-        match record.decode() {
-            Ok(decoded) => decoded.validate().expect("a decoded record is valid"),
-            Err(poison) => assert!(matches!(
-                poison.reason,
-                "bad_base64" | "too_large" | "not_json" | "schema" | "invalid_field"
-            )),
+        match record.user_records() {
+            Ok(users) => {
+                for user in users {
+                    match user.decode() {
+                        Ok(decoded) => decoded.validate().expect("a decoded record is valid"),
+                        Err(poison) => assert!(matches!(
+                            poison.reason,
+                            "too_large" | "not_json" | "schema" | "invalid_field"
+                        )),
+                    }
+                }
+            }
+            Err(poison) => assert!(matches!(poison.reason, "bad_base64" | "bad_aggregate")),
         }
     }
 });

@@ -1,6 +1,8 @@
-//! One invocation: decode every record, resolve the batch's locations in one
-//! tiered lookup, then give every record exactly one fate: emitted enriched,
-//! sent to the dead-letter queue, or reported as a batch item failure.
+//! One invocation: unpack every record into its user records (a plain
+//! record is one; a KPL aggregate holds many), decode them, resolve the
+//! batch's locations in one tiered lookup, then give every user record
+//! exactly one fate: emitted enriched, sent to the dead-letter queue, or
+//! retried (its Kinesis record reported as a batch item failure).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -12,17 +14,22 @@ use model::{EnrichedModelOne, ModelOne};
 use serde::Serialize;
 
 use crate::dead_letter::{DeadLetter, DeadLetters};
-use crate::event::{InputRecord, KinesisInput, Poison};
+use crate::event::{InputRecord, KinesisInput, Poison, UserRecord};
 use crate::lookup::{Answer, LookupCounts, TieredLookup};
 use crate::output::{Output, OutputLineRef, MESSAGE};
 
-/// What one invocation did.
+/// What one invocation did. `records` and `failed` count Kinesis records (what
+/// the mapping delivers and retries); `user_records`, `enriched` and
+/// `dead_lettered` count user records (a plain record is one).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BatchReport {
     pub records: usize,
+    /// Kinesis records that were KPL aggregates.
+    pub aggregates: usize,
+    pub user_records: usize,
     pub enriched: usize,
     pub dead_lettered: usize,
-    /// Records reported in `batchItemFailures` (Kinesis retries them).
+    /// Kinesis records reported in `batchItemFailures` (Kinesis retries them).
     pub failed: usize,
     pub lookups: LookupCounts,
     pub processing_ms: f64,
@@ -48,7 +55,23 @@ pub struct Consumer {
     output: Output,
 }
 
-/// Where a record is heading while the batch is processed.
+/// One user record of the batch, where it came from and what it decoded to.
+struct Unit {
+    /// Index of its Kinesis record in the batch.
+    record: usize,
+    /// The user record, or `None` when its whole Kinesis record is poison
+    /// (bad base64, an aggregate that cannot be read).
+    user: Option<UserRecord>,
+    decoded: Result<ModelOne, Poison>,
+}
+
+/// What a unit's `decoded` holds once its fate is decided.
+const TAKEN: Poison = Poison {
+    reason: "",
+    detail: String::new(),
+};
+
+/// Where a user record is heading while the batch is processed.
 enum Fate {
     Enriched(EnrichedModelOne),
     Poison(DeadLetter),
@@ -72,48 +95,79 @@ impl Consumer {
     pub async fn handle(&self, event: KinesisInput) -> BatchResult {
         let started = Instant::now();
         let records = event.records;
-        let decoded: Vec<Result<ModelOne, Poison>> =
-            records.iter().map(InputRecord::decode).collect();
+        let mut aggregates = 0;
+        let mut units: Vec<Unit> = Vec::with_capacity(records.len());
+        for (index, record) in records.iter().enumerate() {
+            match record.user_records() {
+                Ok(users) => {
+                    aggregates += usize::from(
+                        users
+                            .first()
+                            .is_some_and(|u| u.subsequence_number.is_some()),
+                    );
+                    units.extend(users.into_iter().map(|user| Unit {
+                        record: index,
+                        decoded: user.decode(),
+                        user: Some(user),
+                    }));
+                }
+                Err(poison) => {
+                    aggregates += usize::from(poison.reason == "bad_aggregate");
+                    units.push(Unit {
+                        record: index,
+                        user: None,
+                        decoded: Err(poison),
+                    });
+                }
+            }
+        }
 
-        let keys = decoded
+        let keys = units
             .iter()
-            .filter_map(|d| d.as_ref().ok().map(|m| m.read_location.as_str()));
+            .filter_map(|u| u.decoded.as_ref().ok().map(|m| m.read_location.as_str()));
         let resolution = self.lookup.resolve(keys).await;
 
-        let mut fates: Vec<Fate> = records
-            .iter()
-            .zip(decoded)
-            .map(|(record, decoded)| match decoded {
-                Err(poison) => Fate::Poison(DeadLetter::new(record, poison.reason, poison.detail)),
-                Ok(model) => match resolution.answers.get(&model.read_location) {
-                    Some(Answer::Found(document)) => {
-                        Fate::Enriched(model.enrich((**document).clone()))
-                    }
-                    Some(Answer::Missing) => Fate::Poison(DeadLetter::new(
-                        record,
-                        "unknown_location",
-                        "read_location is not in the locations table".to_owned(),
-                    )),
-                    Some(Answer::Malformed(problem)) => Fate::Poison(DeadLetter::new(
-                        record,
-                        "bad_table_item",
-                        format!(
-                            "the locations table's item for this read_location is malformed ({problem}): a data error in the table, not in the record"
+        let mut fates: Vec<Fate> = units
+            .iter_mut()
+            .map(|unit| {
+                let record = &records[unit.record];
+                // Taken, not cloned: nothing reads it after the lookup.
+                let decoded = std::mem::replace(&mut unit.decoded, Err(TAKEN));
+                let letter = |reason: &str, detail: String| {
+                    Fate::Poison(DeadLetter::new(record, unit.user.as_ref(), reason, detail))
+                };
+                match decoded {
+                    Err(poison) => letter(poison.reason, poison.detail),
+                    Ok(model) => match resolution.answers.get(&model.read_location) {
+                        Some(Answer::Found(document)) => {
+                            Fate::Enriched(model.enrich((**document).clone()))
+                        }
+                        Some(Answer::Missing) => letter(
+                            "unknown_location",
+                            "read_location is not in the locations table".to_owned(),
                         ),
-                    )),
-                    Some(Answer::Failed(_)) | None => Fate::Retry,
-                },
+                        Some(Answer::Malformed(problem)) => letter(
+                            "bad_table_item",
+                            format!(
+                                "the locations table's item for this read_location is malformed ({problem}): a data error in the table, not in the record"
+                            ),
+                        ),
+                        Some(Answer::Failed(_)) | None => Fate::Retry,
+                    },
+                }
             })
             .collect();
 
         // Kinesis checkpoints at the lowest failed sequence number of a shard,
-        // so from a shard's first retry on, every record is retried: nothing
-        // after it is emitted or dead-lettered now (it would be again).
-        let mut cutoff = first_retry_per_shard(&records, &fates);
+        // and retries whole Kinesis records: from the Kinesis record of a
+        // shard's first retry on, every user record is retried, so none of
+        // them is emitted or dead-lettered now (it would be again).
+        let mut cutoff = first_retry_per_shard(&records, &units, &fates);
         let mut poison_by_shard: Vec<(&str, Vec<usize>)> = Vec::new();
         for (i, fate) in fates.iter().enumerate() {
-            let shard = records[i].shard_id();
-            if !matches!(fate, Fate::Poison(_)) || i >= cutoff[shard] {
+            let record = units[i].record;
+            let shard = records[record].shard_id();
+            if !matches!(fate, Fate::Poison(_)) || record >= cutoff[shard] {
                 continue;
             }
             match poison_by_shard.iter_mut().find(|(s, _)| *s == shard) {
@@ -122,7 +176,9 @@ impl Consumer {
             }
         }
         // Each shard's letters in order, shards concurrently; a refused
-        // letter becomes its shard's retry point and nothing after it is sent.
+        // letter's Kinesis record becomes its shard's retry point and nothing
+        // after it is sent. Letters of that same aggregate sent before the
+        // refusal go again with the retry: the one repeat there is.
         let sends = poison_by_shard.iter().map(|(_, indices)| {
             let letters: Vec<&DeadLetter> = indices
                 .iter()
@@ -141,7 +197,7 @@ impl Consumer {
                 // Never dropped: if the DLQ refuses it, Kinesis keeps it.
                 fates[refused] = Fate::Retry;
                 let limit = cutoff.get_mut(shard).expect("every shard has a cutoff");
-                *limit = (*limit).min(refused);
+                *limit = (*limit).min(units[refused].record);
             }
         }
 
@@ -151,13 +207,20 @@ impl Consumer {
         let mut response = KinesisEventResponse::default();
         let mut report = BatchReport {
             records: records.len(),
+            aggregates,
+            user_records: units.iter().filter(|u| u.user.is_some()).count(),
             dead_lettered,
             ..BatchReport::default()
         };
-        for (i, (record, fate)) in records.iter().zip(&fates).enumerate() {
+        for (i, record) in records.iter().enumerate() {
             if i >= cutoff[record.shard_id()] {
                 report.failed += 1;
                 response.add_failure(record.kinesis.sequence_number.clone());
+            }
+        }
+        for (unit, fate) in units.iter().zip(&fates) {
+            let record = &records[unit.record];
+            if unit.record >= cutoff[record.shard_id()] {
                 continue;
             }
             if let Fate::Enriched(enriched) = fate {
@@ -168,6 +231,7 @@ impl Consumer {
                     message: MESSAGE,
                     shard_id: record.shard_id(),
                     sequence_number: &record.kinesis.sequence_number,
+                    subsequence_number: unit.user.as_ref().and_then(|u| u.subsequence_number),
                     record: enriched,
                 };
                 serde_json::to_writer(&mut lines, &line).expect("output lines serialize");
@@ -197,6 +261,7 @@ impl Consumer {
         if report.failed > 0 || report.dead_lettered > 0 {
             tracing::info!(
                 records = report.records,
+                user_records = report.user_records,
                 enriched = report.enriched,
                 dead_lettered = report.dead_lettered,
                 failed = report.failed,
@@ -207,16 +272,21 @@ impl Consumer {
     }
 }
 
-/// For each shard, the index of its first record to retry (or past the end).
+/// For each shard, the index of its first Kinesis record with a user record
+/// to retry (or past the end).
 fn first_retry_per_shard<'a>(
     records: &'a [InputRecord],
+    units: &[Unit],
     fates: &[Fate],
 ) -> HashMap<&'a str, usize> {
-    let mut cutoff = HashMap::new();
-    for (i, (record, fate)) in records.iter().zip(fates).enumerate() {
-        let limit = cutoff.entry(record.shard_id()).or_insert(usize::MAX);
+    let mut cutoff: HashMap<&str, usize> =
+        records.iter().map(|r| (r.shard_id(), usize::MAX)).collect();
+    for (unit, fate) in units.iter().zip(fates) {
         if matches!(fate, Fate::Retry) {
-            *limit = (*limit).min(i);
+            let limit = cutoff
+                .get_mut(records[unit.record].shard_id())
+                .expect("every shard has a cutoff");
+            *limit = (*limit).min(unit.record);
         }
     }
     cutoff

@@ -4,7 +4,9 @@
 use aws_sdk_sqs::error::DisplayErrorContext;
 use serde::{Deserialize, Serialize};
 
-use crate::event::InputRecord;
+use base64::Engine;
+
+use crate::event::{InputRecord, UserRecord};
 
 /// SQS's limit on a message.
 #[cfg(test)]
@@ -15,19 +17,29 @@ const MAX_DATA_CHARS: usize = 200 * 1024;
 /// One dead-letter message body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
-    /// Machine-readable: `bad_base64`, `too_large`, `not_json`, `schema`,
-    /// `invalid_field`, `unknown_location`, or `bad_table_item` (the record is
-    /// fine; the table's item for its location is not a location document).
+    /// Machine-readable: `bad_base64`, `bad_aggregate` (a KPL aggregate that
+    /// cannot be read, dead-lettered whole), `too_large`, `not_json`,
+    /// `schema`, `invalid_field`, `unknown_location`, or `bad_table_item` (the
+    /// record is fine; the table's item for its location is not a location
+    /// document).
     pub reason: String,
     /// Human-readable detail (never the record's content).
     pub detail: String,
     pub shard_id: String,
     pub sequence_number: String,
+    /// The user record's place in its KPL aggregate; absent for a plain record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsequence_number: Option<u64>,
+    /// The user record's partition key (inside an aggregate, its own).
     pub partition_key: String,
+    /// The explicit hash key its producer gave it inside an aggregate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explicit_hash_key: Option<String>,
     pub approximate_arrival_timestamp: Option<f64>,
     pub event_id: String,
     pub event_source_arn: String,
-    /// The record's data as delivered (base64), cut at 200 KiB so the message
+    /// The user record's data in base64 (a plain record's as delivered; a
+    /// whole unreadable aggregate's too), cut at 200 KiB so the message
     /// fits SQS; `data_truncated` says so and the coordinates above find the
     /// whole record in the stream while it is retained.
     pub data: String,
@@ -48,15 +60,35 @@ impl DeadLetter {
         }
     }
 
-    pub fn new(record: &InputRecord, reason: &str, detail: String) -> Self {
-        let data = &record.kinesis.data;
+    /// The letter for `user` of `record`, or for the whole record (`None`:
+    /// its data could not be unpacked into user records).
+    pub fn new(
+        record: &InputRecord,
+        user: Option<&UserRecord>,
+        reason: &str,
+        detail: String,
+    ) -> Self {
+        let packed = user.filter(|u| u.subsequence_number.is_some());
+        let encoded;
+        let data = match packed {
+            Some(user) => {
+                encoded = base64::engine::general_purpose::STANDARD.encode(&user.data);
+                &encoded
+            }
+            None => &record.kinesis.data,
+        };
         let cut = floor_char_boundary(data, MAX_DATA_CHARS);
         Self {
             reason: reason.to_owned(),
             detail,
             shard_id: record.shard_id().to_owned(),
             sequence_number: record.kinesis.sequence_number.clone(),
-            partition_key: record.kinesis.partition_key.clone(),
+            subsequence_number: packed.and_then(|u| u.subsequence_number),
+            partition_key: packed.map_or_else(
+                || record.kinesis.partition_key.clone(),
+                |u| u.partition_key.clone(),
+            ),
+            explicit_hash_key: packed.and_then(|u| u.explicit_hash_key.clone()),
             approximate_arrival_timestamp: record.kinesis.approximate_arrival_timestamp,
             event_id: record.event_id.clone(),
             event_source_arn: record.event_source_arn.clone(),
@@ -131,13 +163,13 @@ mod tests {
     fn long_data_is_cut_on_a_char_boundary() {
         let mut record = InputRecord::default();
         record.kinesis.data = "é".repeat(MAX_DATA_CHARS);
-        let letter = DeadLetter::new(&record, "too_large", "big".into());
+        let letter = DeadLetter::new(&record, None, "too_large", "big".into());
         assert!(letter.data_truncated);
         assert!(letter.data.len() <= MAX_DATA_CHARS);
         assert!(letter.body().len() < MAX_MESSAGE_BYTES);
 
         record.kinesis.data = "abc".into();
-        let letter = DeadLetter::new(&record, "not_json", String::new());
+        let letter = DeadLetter::new(&record, None, "not_json", String::new());
         assert_eq!(
             (letter.data.as_str(), letter.data_truncated),
             ("abc", false)
@@ -148,7 +180,7 @@ mod tests {
     fn characters_sqs_refuses_are_escaped() {
         let mut record = InputRecord::default();
         record.kinesis.partition_key = "key\u{ffff}with\u{fffe}".into();
-        let letter = DeadLetter::new(&record, "not_json", String::new());
+        let letter = DeadLetter::new(&record, None, "not_json", String::new());
         let body = letter.body();
         assert!(!body.contains(['\u{fffe}', '\u{ffff}']), "{body}");
         let back: DeadLetter = serde_json::from_str(&body).unwrap();

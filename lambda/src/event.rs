@@ -8,6 +8,7 @@
 //! `aws_lambda_events` types to keep the two shapes in step.
 
 use base64::Engine;
+use kpl_aggregation::Deaggregated;
 use model::ModelOne;
 use serde::Deserialize;
 
@@ -65,30 +66,78 @@ fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
     }
 }
 
-/// Why a record cannot be decoded: a stable reason (`bad_base64` or one of
-/// the record decoder's kinds) and a readable detail.
+/// Why a record cannot be decoded: a stable reason (`bad_base64`,
+/// `bad_aggregate` or one of the record decoder's kinds) and a readable detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Poison {
     pub reason: &'static str,
     pub detail: String,
 }
 
-impl InputRecord {
-    /// Base64, then the record decoder.
+/// One user record: a plain Kinesis record, or one a producer packed into an
+/// aggregate (KPL aggregation), with its place in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Its position in its aggregate, from 0; `None` for a plain record.
+    pub subsequence_number: Option<u64>,
+    pub partition_key: String,
+    /// The explicit hash key its producer gave it inside an aggregate.
+    pub explicit_hash_key: Option<String>,
+    /// Its data, base64 decoded.
+    pub data: Vec<u8>,
+}
+
+impl UserRecord {
+    /// The record decoder, with its limits (64 KiB) applied to this user record.
     ///
     /// # Errors
     /// [`Poison`] saying why the record is unusable.
     pub fn decode(&self) -> Result<ModelOne, Poison> {
+        ModelOne::decode(&self.data).map_err(|e| Poison {
+            reason: e.kind(),
+            detail: e.to_string(),
+        })
+    }
+}
+
+impl InputRecord {
+    /// Base64, then KPL deaggregation: the record's user records, in order.
+    /// A plain record is its own one user record; an aggregate of none has
+    /// none.
+    ///
+    /// # Errors
+    /// [`Poison`] for the whole record: `bad_base64`, or `bad_aggregate` when
+    /// it starts like an aggregate but cannot be read (a checksum that does
+    /// not match, a protobuf that does not decode): awslabs' libraries hand
+    /// such a record on whole, and so it is dead-lettered whole.
+    pub fn user_records(&self) -> Result<Vec<UserRecord>, Poison> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(self.kinesis.data.as_bytes())
             .map_err(|e| Poison {
                 reason: "bad_base64",
                 detail: format!("data is not base64: {e}"),
             })?;
-        ModelOne::decode(&bytes).map_err(|e| Poison {
-            reason: e.kind(),
-            detail: e.to_string(),
-        })
+        match kpl_aggregation::deaggregate(&bytes) {
+            Deaggregated::Plain => Ok(vec![UserRecord {
+                subsequence_number: None,
+                partition_key: self.kinesis.partition_key.clone(),
+                explicit_hash_key: None,
+                data: bytes,
+            }]),
+            Deaggregated::Aggregated(users) => Ok(users
+                .into_iter()
+                .map(|user| UserRecord {
+                    subsequence_number: Some(user.subsequence_number),
+                    partition_key: user.partition_key,
+                    explicit_hash_key: user.explicit_hash_key,
+                    data: user.data,
+                })
+                .collect()),
+            Deaggregated::Corrupt(why) => Err(Poison {
+                reason: "bad_aggregate",
+                detail: format!("the record starts like a KPL aggregate but {why}"),
+            }),
+        }
     }
 
     /// The shard the record came from: the part of `eventID` before the colon.

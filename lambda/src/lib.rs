@@ -5,8 +5,9 @@
 //! # Layout
 //! - [`Config`]: settings from the environment, read once per container.
 //! - [`init`]: the Momento key from SSM and every client, built once.
-//! - [`Consumer::handle`]: one batch → enriched output, dead letters, and the
-//!   `batchItemFailures` Kinesis retries.
+//! - [`Consumer::handle`]: one batch → its user records (KPL aggregates
+//!   unpacked) → enriched output, dead letters, and the `batchItemFailures`
+//!   Kinesis retries.
 //! - [`lookup`]: L1 → Momento → DynamoDB, with negative caching,
 //!   single-flight and a circuit breaker.
 //! - [`DeadLetter`]: the shape of a poison record in the dead-letter queue.
@@ -27,6 +28,6 @@ mod output;
 pub use batch::{BatchReport, BatchResult, Consumer};
 pub use config::{Config, ConfigError};
 pub use dead_letter::{DeadLetter, DeadLetters};
-pub use event::{InputKinesis, InputRecord, KinesisInput, Poison};
+pub use event::{InputKinesis, InputRecord, KinesisInput, Poison, UserRecord};
 pub use init::{init, read_api_key, InitError, PLACEHOLDER_PREFIX};
 pub use output::{Captured, Output, OutputLine};

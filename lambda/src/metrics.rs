@@ -12,13 +12,18 @@ use crate::BatchReport;
 /// Registers units, so EMF documents carry them. Call once, after installing the recorder.
 pub fn describe() {
     for (name, what) in [
-        ("Records", "records received"),
-        ("Enriched", "records emitted enriched"),
+        ("Records", "Kinesis records received"),
+        ("Aggregates", "Kinesis records that were KPL aggregates"),
+        (
+            "UserRecords",
+            "user records received (a plain record is one)",
+        ),
+        ("Enriched", "user records emitted enriched"),
         (
             "DeadLettered",
-            "poison records sent to the dead-letter queue",
+            "poison user records sent to the dead-letter queue",
         ),
-        ("BatchItemFailures", "records reported for retry"),
+        ("BatchItemFailures", "Kinesis records reported for retry"),
         ("L1Hits", "keys answered from the container's memory"),
         ("MomentoHits", "keys answered by Momento"),
         ("MomentoMisses", "keys Momento did not have"),
@@ -63,6 +68,8 @@ pub(crate) fn record(report: &BatchReport) {
     let lookups = &report.lookups;
     let count = |v: usize| v as u64;
     counter!("Records").increment(count(report.records));
+    counter!("Aggregates").increment(count(report.aggregates));
+    counter!("UserRecords").increment(count(report.user_records));
     counter!("Enriched").increment(count(report.enriched));
     counter!("DeadLettered").increment(count(report.dead_lettered));
     counter!("BatchItemFailures").increment(count(report.failed));

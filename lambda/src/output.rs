@@ -18,6 +18,9 @@ pub struct OutputLine {
     pub message: String,
     pub shard_id: String,
     pub sequence_number: String,
+    /// The user record's place in its KPL aggregate; absent for a plain record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsequence_number: Option<u64>,
     pub record: EnrichedModelOne,
 }
 
@@ -29,6 +32,8 @@ pub(crate) struct OutputLineRef<'a> {
     pub message: &'static str,
     pub shard_id: &'a str,
     pub sequence_number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subsequence_number: Option<u64>,
     pub record: &'a EnrichedModelOne,
 }
 

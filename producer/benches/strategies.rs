@@ -1,10 +1,13 @@
 //! Benchmark: the batched strategy against the article's one-PutRecord-per-
 //! record loop, side by side against the same moto server with the same
-//! concurrency, then the producer's own CPU cost per record with the
+//! concurrency; KPL aggregation (`--aggregate`) against plain batched
+//! records, the same way, in user records per second and Kinesis records per
+//! user record; then the producer's own CPU cost per record with the
 //! emulator out of the picture (`--dry-run` to a null sink).
 //!
 //! Run: `cargo bench -p producer --bench strategies`
-//! (env: BENCH_CONCURRENCY=1,8 BENCH_BATCHED_RECORDS=20000 BENCH_SINGLE_RECORDS=1000 BENCH_DRY_RECORDS=1000000)
+//! (env: BENCH_CONCURRENCY=1,8 BENCH_BATCHED_RECORDS=20000 BENCH_SINGLE_RECORDS=1000
+//! BENCH_AGGREGATE_RECORDS=50000 BENCH_DRY_RECORDS=1000000)
 //!
 //! moto is a Python server: more concurrent calls make it slower, not faster,
 //! and a stream slows as it fills, so each concurrency level runs two rounds
@@ -85,6 +88,52 @@ async fn round(
     }
 }
 
+/// One round on a fresh moto server: plain batched records and aggregated
+/// ones, `records` user records each, 500 user records per call, in the
+/// given order.
+async fn aggregation_round(
+    concurrency: &str,
+    records: &str,
+    aggregated_first: bool,
+) -> (Summary, Summary) {
+    let moto = MotoServer::start().await.expect("moto starts");
+    let client = aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
+    client
+        .create_stream()
+        .stream_name("bench")
+        .shard_count(4)
+        .send()
+        .await
+        .expect("stream");
+    let run = |aggregate: bool| {
+        let mut args: Vec<String> = [
+            "--stream",
+            "bench",
+            "-c",
+            concurrency,
+            "-n",
+            records,
+            "--batch-size",
+            "500",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if aggregate {
+            args.push("--aggregate".into());
+        }
+        let (options, client) = (options(&args), client.clone());
+        async move { producer::run(&options, client).await.expect("run succeeds") }
+    };
+    if aggregated_first {
+        let aggregated = run(true).await;
+        (run(false).await, aggregated)
+    } else {
+        let plain = run(false).await;
+        (plain, run(true).await)
+    }
+}
+
 fn main() {
     let levels: Vec<String> = std::env::var("BENCH_CONCURRENCY")
         .unwrap_or_else(|_| "1,8".into())
@@ -129,6 +178,42 @@ fn main() {
             mean(&batched_rate),
             mean(&single_rate),
             mean(&batched_rate) / mean(&single_rate)
+        );
+    }
+
+    let aggregate_records = env_or("BENCH_AGGREGATE_RECORDS", 50_000).to_string();
+    for concurrency in &levels {
+        println!("KPL aggregation, concurrency {concurrency}, 500 user records per call, two rounds on fresh moto servers, order alternated:");
+        let (mut plain_rate, mut aggregated_rate) = (Vec::new(), Vec::new());
+        for aggregated_first in [false, true] {
+            let (plain, aggregated) = runtime.block_on(aggregation_round(
+                concurrency,
+                &aggregate_records,
+                aggregated_first,
+            ));
+            let order = if aggregated_first {
+                "aggregated first"
+            } else {
+                "plain first"
+            };
+            println!("  round {order}:");
+            for (name, s) in [("plain", &plain), ("aggregated", &aggregated)] {
+                println!(
+                    "    {name:<10} {:>8} user records {:>8.2} s {:>10.0} user records/s  {:>7} Kinesis records ({:.4} per user record)  calls {}  call p50 {:.2} ms",
+                    s.sent, s.wall_seconds, s.records_per_second, s.kinesis_records,
+                    s.kinesis_records as f64 / s.sent.max(1) as f64, s.calls, s.call_latency.p50_ms
+                );
+            }
+            plain_rate.push(plain.records_per_second);
+            aggregated_rate.push(aggregated.records_per_second);
+            failed += plain.failed + aggregated.failed;
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        println!(
+            "  mean of the two rounds: aggregated {:.0} vs plain {:.0} user records/s, {:.2}x\n",
+            mean(&aggregated_rate),
+            mean(&plain_rate),
+            mean(&aggregated_rate) / mean(&plain_rate)
         );
     }
 

@@ -6,10 +6,14 @@
 //! - [`Options`]: the CLI (also honours THREAD_COUNT, RECORD_COUNT, KINESIS_STREAM_NAME).
 //! - [`records`]: reproducible record generation.
 //! - [`send`]: `PutRecords` with per-entry retries, or one `PutRecord` per record.
+//! - [`aggregated`] and [`shards`]: `--aggregate`, user records packed into
+//!   KPL aggregates per shard (the stream's open shards from ListShards).
 //! - [`run`]: the tasks, the rate limit and the [`Summary`].
 
+pub mod aggregated;
 pub mod records;
 pub mod send;
+pub mod shards;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,9 +51,21 @@ pub struct Options {
     #[arg(long, value_parser = parse_duration, conflicts_with_all = ["total", "dry_run", "output"])]
     pub duration: Option<Duration>,
 
-    /// Records per PutRecords call (1 to 500).
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH_RECORDS as i64))]
+    /// User records per PutRecords call: 1 to 500, or with --aggregate up to
+    /// 100,000 (packed into aggregates, sent in calls of at most 500 Kinesis
+    /// records and 5 MB).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=MAX_AGGREGATED_BATCH))]
     pub batch_size: u32,
+
+    /// Pack user records into KPL aggregates (the Kinesis Producer Library's
+    /// format), each shard's records together so that every one lands on the
+    /// shard its own key hashes to; with `--strategy batched`.
+    #[arg(long)]
+    pub aggregate: bool,
+
+    /// Largest aggregate in bytes (KPL's AggregationMaxSize; 28 to 1,048,576).
+    #[arg(long, default_value_t = kpl_aggregation::KPL_DEFAULT_MAX_BYTES, value_parser = parse_aggregate_bytes, requires = "aggregate")]
+    pub aggregate_max_bytes: usize,
 
     /// Target rate in records per second across all tasks (default: as fast as possible).
     #[arg(long)]
@@ -115,6 +131,18 @@ fn progress(options: &Options, total: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// The most user records one call may carry with `--aggregate`.
+const MAX_AGGREGATED_BATCH: i64 = 100_000;
+
+fn parse_aggregate_bytes(s: &str) -> Result<usize, String> {
+    let bytes: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of bytes"))?;
+    kpl_aggregation::Aggregator::new(bytes)
+        .map(|_| bytes)
+        .map_err(|e| e.to_string())
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (number, unit) = s.trim().split_at(
         s.trim()
@@ -155,8 +183,17 @@ pub struct Summary {
     /// True when records were only generated (`--dry-run` / `--output`).
     pub dry_run: bool,
     pub strategy: Strategy,
+    /// User records packed into KPL aggregates (`--aggregate`).
+    pub aggregated: bool,
+    /// User records generated (a plain record is one Kinesis record).
     pub records: u64,
+    /// User records delivered.
     pub sent: u64,
+    /// Kinesis records delivered: the aggregates, or as many as `sent`.
+    pub kinesis_records: u64,
+    /// Aggregates Kinesis put on another shard than the shard map said (a
+    /// reshard while sending; the map is read again).
+    pub shard_mismatches: u64,
     pub failed: u64,
     pub retried: u64,
     pub throttled: u64,
@@ -182,6 +219,17 @@ impl Summary {
             self.sent, self.records, self.strategy, self.wall_seconds, self.records_per_second,
             self.failed, self.retried, self.throttled
         );
+        if self.aggregated {
+            println!(
+                "aggregated: {} Kinesis records carried them ({:.1} user records each){}",
+                self.kinesis_records,
+                self.sent as f64 / self.kinesis_records.max(1) as f64,
+                match self.shard_mismatches {
+                    0 => String::new(),
+                    n => format!("; {n} aggregates landed on another shard than predicted (resharded while sending)"),
+                }
+            );
+        }
         println!(
             "{} calls, latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             self.calls,
@@ -236,8 +284,11 @@ pub fn dry_run(options: &Options) -> anyhow::Result<Summary> {
     Ok(Summary {
         dry_run: true,
         strategy: options.strategy,
+        aggregated: options.aggregate,
         records: total,
         sent: 0,
+        kinesis_records: 0,
+        shard_mismatches: 0,
         failed: 0,
         retried: 0,
         throttled: 0,
@@ -258,7 +309,19 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
         .stream
         .clone()
         .ok_or_else(|| anyhow::anyhow!("no stream given (--stream or KINESIS_STREAM_NAME)"))?;
-    let sender = Sender::new(client, stream, options.strategy, options.retry_deadline);
+    anyhow::ensure!(
+        !options.aggregate || options.strategy == Strategy::Batched,
+        "--aggregate packs records for PutRecords: use it with --strategy batched"
+    );
+    anyhow::ensure!(
+        options.aggregate || options.batch_size as usize <= MAX_BATCH_RECORDS,
+        "--batch-size {} is over PutRecords' {MAX_BATCH_RECORDS} records (more only with --aggregate)",
+        options.batch_size
+    );
+    let mut sender = Sender::new(client, stream, options.strategy, options.retry_deadline);
+    if options.aggregate {
+        sender = sender.with_aggregation(options.aggregate_max_bytes);
+    }
     sender.check_stream().await.map_err(anyhow::Error::msg)?;
 
     let total = options.total_records();
@@ -336,8 +399,11 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
     Ok(Summary {
         dry_run: false,
         strategy: options.strategy,
+        aggregated: options.aggregate,
         records: all.sent + all.failed.len() as u64,
         sent: all.sent,
+        kinesis_records: all.kinesis_records,
+        shard_mismatches: all.shard_mismatches,
         failed: all.failed.len() as u64,
         retried: all.retried,
         throttled: all.throttled,

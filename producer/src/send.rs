@@ -1,6 +1,8 @@
-//! Writing records to Kinesis: batched `PutRecords` with per-entry retries,
-//! or the article's one `PutRecord` per record.
+//! Writing records to Kinesis: batched `PutRecords` with per-entry retries
+//! (each record as it is, or user records packed into KPL aggregates), or
+//! the article's one `PutRecord` per record.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::primitives::Blob;
@@ -10,9 +12,14 @@ use rand::Rng;
 
 use model::ModelOne;
 
-/// Kinesis' record limit for one `PutRecords` call. Its 5 MB limit cannot be
-/// reached: generated records are about 120 bytes, so 500 of them are ~60 kB.
+use crate::aggregated::{pack, Packed};
+use crate::shards::ShardMap;
+
+/// Kinesis' record limit for one `PutRecords` call.
 pub const MAX_BATCH_RECORDS: usize = 500;
+
+/// Kinesis' size limit for one `PutRecords` call (data and partition keys).
+pub const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
 
 /// How records are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -34,7 +41,14 @@ pub struct Failed {
 /// What one batch's delivery did.
 #[derive(Debug, Default)]
 pub struct Delivery {
+    /// User records delivered (a plain record is one).
     pub sent: u64,
+    /// Kinesis records delivered (aggregates count once).
+    pub kinesis_records: u64,
+    /// Aggregates Kinesis put on another shard than the shard map said: a
+    /// reshard since the map was read (it is read again), or moto, which
+    /// still routes to a split shard's closed parent.
+    pub shard_mismatches: u64,
     pub failed: Vec<Failed>,
     /// Entries sent again after a partial failure or a failed call.
     pub retried: u64,
@@ -45,9 +59,26 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// None of `records` delivered, for `error`.
+    fn all_failed(records: Vec<ModelOne>, error: &str) -> Self {
+        let failed = records
+            .into_iter()
+            .map(|record| Failed {
+                record,
+                error: error.to_owned(),
+            })
+            .collect();
+        Self {
+            failed,
+            ..Self::default()
+        }
+    }
+
     /// Adds `other`'s counts, failures and latencies to this one.
     pub fn absorb(&mut self, other: Delivery) {
         self.sent += other.sent;
+        self.kinesis_records += other.kinesis_records;
+        self.shard_mismatches += other.shard_mismatches;
         self.retried += other.retried;
         self.throttled += other.throttled;
         self.failed.extend(other.failed);
@@ -62,6 +93,52 @@ pub struct Sender {
     stream: String,
     strategy: Strategy,
     retry_deadline: Duration,
+    aggregation: Option<Aggregation>,
+}
+
+/// Packing into KPL aggregates: their size, and the stream's shards, read
+/// when first needed and again after Kinesis put an aggregate elsewhere.
+#[derive(Clone)]
+struct Aggregation {
+    max_bytes: usize,
+    shards: Arc<tokio::sync::Mutex<Option<ShardMap>>>,
+}
+
+/// One Kinesis record to put, and the user records it carries.
+struct Entry {
+    partition_key: String,
+    explicit_hash_key: Option<String>,
+    data: Vec<u8>,
+    records: Vec<ModelOne>,
+    /// The shard the shard map says it lands on (aggregates only).
+    shard_id: Option<String>,
+}
+
+impl Entry {
+    fn plain(record: ModelOne) -> Self {
+        Self {
+            partition_key: record.id.clone(),
+            explicit_hash_key: None,
+            data: record.to_json(),
+            records: vec![record],
+            shard_id: None,
+        }
+    }
+
+    fn packed(packed: Packed) -> Self {
+        Self {
+            partition_key: packed.partition_key,
+            explicit_hash_key: Some(packed.explicit_hash_key),
+            data: packed.data,
+            records: packed.records,
+            shard_id: Some(packed.shard_id),
+        }
+    }
+
+    /// What counts against PutRecords' 5 MB.
+    fn bytes(&self) -> usize {
+        self.data.len() + self.partition_key.len()
+    }
 }
 
 impl Sender {
@@ -78,7 +155,18 @@ impl Sender {
             stream,
             strategy,
             retry_deadline,
+            aggregation: None,
         }
+    }
+
+    /// Packs user records into KPL aggregates of at most `max_bytes`, per
+    /// shard, so that each lands on the shard its own key hashes to.
+    pub fn with_aggregation(mut self, max_bytes: usize) -> Self {
+        self.aggregation = Some(Aggregation {
+            max_bytes,
+            shards: Arc::default(),
+        });
+        self
     }
 
     fn is_arn(&self) -> bool {
@@ -114,10 +202,41 @@ impl Sender {
 
     /// Delivers `records` with the configured strategy.
     pub async fn deliver(&self, records: Vec<ModelOne>) -> Delivery {
-        match self.strategy {
-            Strategy::Batched => self.put_records(records).await,
-            Strategy::Single => self.put_each(records).await,
+        match (self.strategy, &self.aggregation) {
+            (Strategy::Single, _) => self.put_each(records).await,
+            (Strategy::Batched, None) => {
+                self.put_records(records.into_iter().map(Entry::plain).collect())
+                    .await
+            }
+            (Strategy::Batched, Some(aggregation)) => {
+                self.put_aggregated(aggregation, records).await
+            }
         }
+    }
+
+    async fn put_aggregated(&self, aggregation: &Aggregation, records: Vec<ModelOne>) -> Delivery {
+        let map = {
+            let mut shards = aggregation.shards.lock().await;
+            if shards.is_none() {
+                *shards = match ShardMap::load(&self.client, &self.stream).await {
+                    Ok(map) => Some(map),
+                    Err(error) => return Delivery::all_failed(records, &error),
+                };
+            }
+            shards.clone().expect("the map was just read")
+        };
+        let packed = match pack(records, &map, aggregation.max_bytes) {
+            Ok(packed) => packed,
+            Err((error, records)) => return Delivery::all_failed(records, &error),
+        };
+        let delivery = self
+            .put_records(packed.into_iter().map(Entry::packed).collect())
+            .await;
+        if delivery.shard_mismatches > 0 {
+            // Resharded since the map was read: read it again next time.
+            *aggregation.shards.lock().await = None;
+        }
+        delivery
     }
 
     async fn put_each(&self, records: Vec<ModelOne>) -> Delivery {
@@ -139,7 +258,10 @@ impl Sender {
                 .call_micros
                 .push(started.elapsed().as_micros() as u64);
             match result {
-                Ok(_) => delivery.sent += 1,
+                Ok(_) => {
+                    delivery.sent += 1;
+                    delivery.kinesis_records += 1;
+                }
                 Err(e) => delivery.failed.push(Failed {
                     record,
                     error: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
@@ -149,77 +271,88 @@ impl Sender {
         delivery
     }
 
-    async fn put_records(&self, records: Vec<ModelOne>) -> Delivery {
+    /// Puts `entries` with PutRecords, in calls of at most 500 records and
+    /// 5 MB, retrying the entries Kinesis refused until the retry deadline.
+    async fn put_records(&self, entries: Vec<Entry>) -> Delivery {
         let started = Instant::now();
         let mut delivery = Delivery::default();
-        let mut pending: Vec<(ModelOne, Vec<u8>)> = records
-            .into_iter()
-            .map(|r| {
-                let json = r.to_json();
-                (r, json)
-            })
-            .collect();
+        let mut pending = entries;
         let mut attempt = 0u32;
+        let mut last_error = String::new();
         while !pending.is_empty() {
-            let entries = pending
-                .iter()
-                .map(|(record, json)| {
-                    PutRecordsRequestEntry::builder()
-                        .partition_key(&record.id)
-                        .data(Blob::new(json.clone()))
-                        .build()
-                        .expect("partition key and data are set")
-                })
-                .collect::<Vec<_>>();
-            let request = self.client.put_records().set_records(Some(entries));
-            let request = if self.is_arn() {
-                request.stream_arn(&self.stream)
-            } else {
-                request.stream_name(&self.stream)
-            };
-            let call_started = Instant::now();
-            let result = request.send().await;
-            delivery
-                .call_micros
-                .push(call_started.elapsed().as_micros() as u64);
-            let mut last_error = String::new();
-            pending = match result {
-                Ok(output) => {
-                    let mut again = Vec::new();
-                    for ((record, json), entry) in pending.into_iter().zip(output.records()) {
-                        match entry.error_code() {
-                            None => delivery.sent += 1,
-                            Some(code) => {
-                                if code == "ProvisionedThroughputExceededException" {
-                                    delivery.throttled += 1;
+            let mut again = Vec::new();
+            for call in calls(pending) {
+                let request = call
+                    .iter()
+                    .map(|entry| {
+                        PutRecordsRequestEntry::builder()
+                            .partition_key(&entry.partition_key)
+                            .set_explicit_hash_key(entry.explicit_hash_key.clone())
+                            .data(Blob::new(entry.data.clone()))
+                            .build()
+                            .expect("partition key and data are set")
+                    })
+                    .collect::<Vec<_>>();
+                let request = self.client.put_records().set_records(Some(request));
+                let request = if self.is_arn() {
+                    request.stream_arn(&self.stream)
+                } else {
+                    request.stream_name(&self.stream)
+                };
+                let call_started = Instant::now();
+                let result = request.send().await;
+                delivery
+                    .call_micros
+                    .push(call_started.elapsed().as_micros() as u64);
+                match result {
+                    Ok(output) => {
+                        for (entry, result) in call.into_iter().zip(output.records()) {
+                            match result.error_code() {
+                                None => {
+                                    delivery.sent += entry.records.len() as u64;
+                                    delivery.kinesis_records += 1;
+                                    if entry
+                                        .shard_id
+                                        .as_deref()
+                                        .is_some_and(|s| Some(s) != result.shard_id())
+                                    {
+                                        delivery.shard_mismatches += 1;
+                                    }
                                 }
-                                last_error = format!(
-                                    "{code}: {}",
-                                    entry.error_message().unwrap_or_default()
-                                );
-                                again.push((record, json));
+                                Some(code) => {
+                                    if code == "ProvisionedThroughputExceededException" {
+                                        delivery.throttled += 1;
+                                    }
+                                    last_error = format!(
+                                        "{code}: {}",
+                                        result.error_message().unwrap_or_default()
+                                    );
+                                    again.push(entry);
+                                }
                             }
                         }
                     }
-                    again
+                    Err(e) => {
+                        last_error = aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string();
+                        again.extend(call);
+                    }
                 }
-                Err(e) => {
-                    last_error = aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string();
-                    pending
-                }
-            };
+            }
+            pending = again;
             if pending.is_empty() {
                 break;
             }
             attempt += 1;
             let backoff = backoff(attempt);
             if started.elapsed() + backoff > self.retry_deadline {
-                delivery
-                    .failed
-                    .extend(pending.into_iter().map(|(record, _)| Failed {
-                        record,
-                        error: last_error.clone(),
-                    }));
+                for entry in pending {
+                    delivery
+                        .failed
+                        .extend(entry.records.into_iter().map(|record| Failed {
+                            record,
+                            error: last_error.clone(),
+                        }));
+                }
                 break;
             }
             delivery.retried += pending.len() as u64;
@@ -227,6 +360,27 @@ impl Sender {
         }
         delivery
     }
+}
+
+/// `entries` cut into PutRecords calls of at most 500 records and 5 MB, in order.
+fn calls(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
+    let mut calls: Vec<Vec<Entry>> = Vec::new();
+    let mut bytes = 0;
+    for entry in entries {
+        let full = calls.last().is_none_or(|call| {
+            call.len() == MAX_BATCH_RECORDS || bytes + entry.bytes() > MAX_BATCH_BYTES
+        });
+        if full {
+            calls.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += entry.bytes();
+        calls
+            .last_mut()
+            .expect("a call was just opened")
+            .push(entry);
+    }
+    calls
 }
 
 /// Full-jitter exponential backoff: random in [0, min(1 s, 50 ms × 2^attempt)].

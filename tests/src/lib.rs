@@ -11,7 +11,7 @@
 //!   when it does not answer, and left running for the next run), shared by
 //!   the tests, each with resource names of its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -113,17 +113,23 @@ impl Pipeline {
     /// concurrent writes). Returns every partition key in the stream (the
     /// producer's are the record ids).
     pub async fn produce(&self, n: u64) -> Vec<String> {
-        let options = producer::Options::try_parse_from([
+        self.produce_with(n, &[]).await
+    }
+
+    /// [`Pipeline::produce`] with more of the producer's flags (`--aggregate`).
+    pub async fn produce_with(&self, n: u64, flags: &[&str]) -> Vec<String> {
+        let count = n.to_string();
+        let args = [
             "producer",
             "--stream",
             &self.names.stream,
             "-n",
-            &n.to_string(),
+            &count,
             "-c",
             "1",
             "--json",
-        ])
-        .unwrap();
+        ];
+        let options = producer::Options::try_parse_from(args.iter().chain(flags)).unwrap();
         let summary = producer::run(&options, aws_sdk_kinesis::Client::new(&self.sdk))
             .await
             .unwrap();
@@ -155,6 +161,28 @@ impl Pipeline {
                 .unwrap();
             assert_eq!(out.failed_record_count, Some(0));
         }
+    }
+
+    /// Every user record in the stream, read from the start: a plain record
+    /// is one, a KPL aggregate holds many (an unreadable one counts whole).
+    pub async fn stream_user_records(&self) -> Vec<UserRecordId> {
+        let kinesis = aws_sdk_kinesis::Client::new(&self.sdk);
+        let mut ids = Vec::new();
+        for (shard, record) in emulators::stream_records(&kinesis, &self.names.stream)
+            .await
+            .unwrap()
+        {
+            let sequence = record.sequence_number().to_owned();
+            match kpl_aggregation::deaggregate(record.data().as_ref()) {
+                kpl_aggregation::Deaggregated::Aggregated(users) => ids.extend(
+                    users
+                        .iter()
+                        .map(|u| (shard.clone(), sequence.clone(), Some(u.subsequence_number))),
+                ),
+                _ => ids.push((shard, sequence, None)),
+            }
+        }
+        ids
     }
 
     /// Every partition key in the stream (read from the start).
@@ -243,7 +271,8 @@ impl Pipeline {
                 .dead_lettered
                 .entry(letter.partition_key.clone())
                 .or_default()
-                .push(letter.reason);
+                .push(letter.reason.clone());
+            accounting.letters.push(letter);
         }
         accounting.destination = self
             .take_messages(&self.provisioned.on_failure_queue_url)
@@ -305,6 +334,10 @@ impl Pipeline {
     }
 }
 
+/// A user record's identity: shard, sequence number, and its place in a KPL
+/// aggregate (`None` for a plain record).
+pub type UserRecordId = (String, String, Option<u64>);
+
 /// Every record's fate: enriched output (by id) or the dead-letter queue (by
 /// partition key, with reasons), plus the mapping's on-failure records.
 #[derive(Debug, Default)]
@@ -313,6 +346,8 @@ pub struct Accounting {
     /// The enriched output in the order it was written.
     pub lines: Vec<OutputLine>,
     pub dead_lettered: HashMap<String, Vec<String>>,
+    /// The dead letters themselves, in the order received.
+    pub letters: Vec<DeadLetter>,
     pub destination: Vec<serde_json::Value>,
 }
 
@@ -362,27 +397,110 @@ impl Accounting {
 }
 
 impl Accounting {
+    /// Checks that each of `expected` (user records, by shard, sequence
+    /// number and subsequence number) ended in exactly one place, enriched
+    /// output or the dead-letter queue, and nothing else did. A repeat is
+    /// accepted only for a user record of an aggregate in `retried` (a
+    /// Kinesis record reported for retry after some of its user records had
+    /// gone out: Kinesis retries whole records); returns how many repeats.
+    pub fn assert_each_user_record_once(
+        &self,
+        expected: &[UserRecordId],
+        retried: &HashSet<(String, String)>,
+    ) -> usize {
+        assert!(
+            self.destination.is_empty(),
+            "records given up on: {:?}",
+            self.destination
+        );
+        let mut fates: HashMap<UserRecordId, (usize, usize)> =
+            expected.iter().map(|id| (id.clone(), (0, 0))).collect();
+        assert_eq!(fates.len(), expected.len(), "expected user records repeat");
+        let outputs = self.lines.iter().map(|l| {
+            (
+                (
+                    l.shard_id.clone(),
+                    l.sequence_number.clone(),
+                    l.subsequence_number,
+                ),
+                true,
+            )
+        });
+        let letters = self.letters.iter().map(|l| {
+            (
+                (
+                    l.shard_id.clone(),
+                    l.sequence_number.clone(),
+                    l.subsequence_number,
+                ),
+                false,
+            )
+        });
+        for (id, enriched) in outputs.chain(letters) {
+            let fate = fates
+                .get_mut(&id)
+                .unwrap_or_else(|| panic!("{id:?} came out but was never written"));
+            if enriched {
+                fate.0 += 1;
+            } else {
+                fate.1 += 1;
+            }
+        }
+        let mut repeats = 0;
+        let mut missing = Vec::new();
+        for (id, (enriched, lettered)) in &fates {
+            assert!(
+                *enriched == 0 || *lettered == 0,
+                "{id:?} both enriched and dead-lettered"
+            );
+            match enriched + lettered {
+                0 => missing.push(id.clone()),
+                1 => {}
+                n => {
+                    let (shard, sequence, subsequence) = id;
+                    assert!(
+                        subsequence.is_some()
+                            && retried.contains(&(shard.clone(), sequence.clone())),
+                        "{id:?} came out {n} times outside a retried aggregate"
+                    );
+                    repeats += n - 1;
+                }
+            }
+        }
+        missing.sort();
+        assert!(
+            missing.is_empty(),
+            "{} user records lost, e.g. {:?}",
+            missing.len(),
+            &missing[..missing.len().min(5)]
+        );
+        repeats
+    }
+
     /// Checks that each shard's output came in stream order (sequence
-    /// numbers rising): a retry may not run ahead of the record it retries.
+    /// numbers rising, then subsequence numbers inside an aggregate): a
+    /// retry may not run ahead of the record it retries.
     pub fn assert_shard_order(&self) {
         assert_shard_order(&self.lines);
     }
 }
 
-/// Checks that each shard's records in `lines` come in stream order.
+/// Checks that each shard's records in `lines` come in stream order, user
+/// records of one aggregate by their subsequence numbers.
 pub fn assert_shard_order(lines: &[OutputLine]) {
     // Sequence numbers as the decimal numbers they are: AWS's have 56
     // digits, more than a u128 holds.
-    let mut last: HashMap<&str, &str> = HashMap::new();
+    let mut last: HashMap<&str, (&str, Option<u64>)> = HashMap::new();
     for line in lines {
-        let sequence = line.sequence_number.as_str();
-        if let Some(previous) = last.insert(&line.shard_id, sequence) {
+        let here = (line.sequence_number.as_str(), line.subsequence_number);
+        if let Some(previous) = last.insert(&line.shard_id, here) {
+            let later = mapping::sequence::compare(here.0, previous.0)
+                .then(here.1.cmp(&previous.1))
+                .is_gt();
             assert!(
-                mapping::sequence::compare(sequence, previous).is_gt(),
-                "{}: {} written after {}",
-                line.shard_id,
-                sequence,
-                previous
+                later,
+                "{}: {:?} written after {:?}",
+                line.shard_id, here, previous
             );
         }
     }

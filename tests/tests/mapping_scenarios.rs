@@ -150,7 +150,9 @@ async fn a_filter_and_tumbling_windows_account_for_every_record() {
                 let locations: Vec<String> = input
                     .records
                     .iter()
-                    .filter_map(|r| r.decode().ok().map(|m| m.read_location))
+                    .filter_map(|r| r.user_records().ok())
+                    .flatten()
+                    .filter_map(|u| u.decode().ok().map(|m| m.read_location))
                     .collect();
                 let result = consumer.handle(input).await;
                 if result.response.batch_item_failures.is_empty() {

@@ -4,6 +4,7 @@
 //! things break on purpose.
 #![cfg(feature = "integration")]
 
+use std::collections::{HashMap, HashSet};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -205,6 +206,153 @@ async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
     println!(
         "DynamoDB outage: {} partial failures, {} retries, nothing lost",
         summary.partial_failures, summary.retries
+    );
+}
+
+/// A stream of plain records and KPL aggregates (the producer's
+/// `--aggregate`, and aggregates with poison inside) through a DynamoDB
+/// outage: every user record ends in exactly one place, counted by (shard,
+/// sequence number, subsequence number); a repeat is accepted only inside an
+/// aggregate the consumer reported for retry, and each shard's output stays
+/// in order.
+#[tokio::test]
+async fn plain_and_aggregated_records_through_a_dynamodb_outage_account_by_user_record() {
+    let pipeline = Pipeline::start().await;
+    let gate = TcpGate::start(pipeline.aws.endpoint()).await;
+    let gated = sdk_config(&gate.endpoint(), &pipeline.names.region).await;
+    let mut config = pipeline.config.clone();
+    config.l1_ttl = Duration::from_millis(1);
+    config.cache_ttl = Duration::from_millis(1);
+    config.dynamodb_attempts = 2;
+    config.dynamodb_timeout = Duration::from_millis(200);
+    let (consumer, output) = pipeline.start_consumer(&config, &gated).await;
+    // The Kinesis records the consumer reported for retry, by shard.
+    let retried: Arc<parking_lot::Mutex<HashSet<(String, String)>>> = Arc::default();
+    let function = {
+        let (consumer, retried) = (consumer.clone(), retried.clone());
+        mapping::Function::service(move |event| {
+            let (consumer, retried) = (consumer.clone(), retried.clone());
+            async move {
+                let input: consumer::KinesisInput = serde_json::from_value(event)
+                    .map_err(|e| mapping::InvokeError::Function(e.to_string()))?;
+                let shards: HashMap<String, String> = input
+                    .records
+                    .iter()
+                    .map(|r| (r.kinesis.sequence_number.clone(), r.shard_id().to_owned()))
+                    .collect();
+                let result = consumer.handle(input).await;
+                for failure in &result.response.batch_item_failures {
+                    let sequence = failure.item_identifier.clone().unwrap_or_default();
+                    retried.lock().insert((shards[&sequence].clone(), sequence));
+                }
+                serde_json::to_value(result.response)
+                    .map_err(|e| mapping::InvokeError::Function(e.to_string()))
+            }
+        })
+    };
+    let mapping = pipeline.follow(function).await;
+
+    // Each phase: the producer's aggregates, plain records, and aggregates
+    // with a record that is not JSON and one whose location is unknown.
+    let write = |phase: usize| {
+        let pipeline = &pipeline;
+        async move {
+            pipeline
+                .produce_with(300, &["--aggregate", "--batch-size", "300"])
+                .await;
+            pipeline.produce(100).await;
+            let poisoned: Vec<(String, Vec<u8>)> = (0..5)
+                .map(|i| {
+                    let mut aggregator = kpl_aggregation::Aggregator::new(51_200).unwrap();
+                    for (j, data) in [
+                        model::ModelOne::new("Car").to_json(),
+                        b"{not json".to_vec(),
+                        model::ModelOne::new("Nowhere").to_json(),
+                        model::ModelOne::new("Diner").to_json(),
+                    ]
+                    .iter()
+                    .enumerate()
+                    {
+                        aggregator
+                            .add(&format!("poisoned-{phase}-{i}-{j}"), None, data)
+                            .unwrap();
+                    }
+                    let aggregate = aggregator.finish().unwrap();
+                    (aggregate.partition_key, aggregate.data)
+                })
+                .collect();
+            pipeline.put_raw(&poisoned).await;
+            let kinesis_records: HashSet<(String, String)> = pipeline
+                .stream_user_records()
+                .await
+                .into_iter()
+                .map(|(shard, sequence, _)| (shard, sequence))
+                .collect();
+            kinesis_records.len() as u64
+        }
+    };
+    let written = write(0).await;
+    mapping.until_processed(written).await;
+    gate.set_open(false);
+    let written = write(1).await;
+    let retrying = eventually(Duration::from_secs(60), || mapping.summary().retries >= 2).await;
+    assert!(retrying, "batches retried: {:?}", mapping.summary());
+    assert!(
+        mapping.summary().processed < written,
+        "records wait while DynamoDB is down"
+    );
+    gate.set_open(true);
+    let written = write(2).await;
+    mapping.until_processed(written).await;
+    let summary = mapping.stop().await;
+
+    assert!(summary.partial_failures >= 1, "{summary:?}");
+    assert_eq!(
+        (summary.sent_to_destination, summary.function_errors),
+        (0, 0),
+        "{summary:?}"
+    );
+    let accounting = pipeline.accounting_of(output.take_lines()).await;
+    let expected = pipeline.stream_user_records().await;
+    assert_eq!(
+        expected.len(),
+        3 * (300 + 100 + 5 * 4),
+        "user records written"
+    );
+    let retried = retried.lock().clone();
+    let repeats = accounting.assert_each_user_record_once(&expected, &retried);
+    accounting.assert_shard_order();
+    let reasons = |reason: &str| {
+        accounting
+            .letters
+            .iter()
+            .filter(|l| l.reason == reason)
+            .count()
+    };
+    assert_eq!((reasons("not_json"), reasons("unknown_location")), (15, 15));
+    assert!(
+        accounting
+            .letters
+            .iter()
+            .all(|l| l.subsequence_number.is_some()),
+        "every poison record was inside an aggregate"
+    );
+    let aggregated_lines = accounting
+        .lines
+        .iter()
+        .filter(|l| l.subsequence_number.is_some())
+        .count();
+    assert_eq!(
+        aggregated_lines,
+        3 * (300 + 5 * 2),
+        "enriched user records of aggregates"
+    );
+    println!(
+        "plain and aggregated through a DynamoDB outage: {} user records in {} Kinesis records, {} reported for retry, {} partial failures, {repeats} repeats, nothing lost",
+        expected.len(),
+        written,
+        retried.len(),
+        summary.partial_failures,
     );
 }
 

@@ -1,0 +1,187 @@
+//! KPL aggregates in the batch: each user record gets its own fate, named by
+//! (shard, sequence number, subsequence number); an aggregate that cannot be
+//! read is dead-lettered whole; a retry reports the aggregate's sequence
+//! number and emits none of its user records now. Against moto server and
+//! the in-process cache double.
+#![cfg(feature = "integration")]
+
+mod common;
+
+use base64::Engine;
+use common::{failures, Env, Events};
+use consumer::lookup::{Table, TieredLookup};
+use consumer::{Consumer, DeadLetters, Output};
+use kpl_aggregation::Aggregator;
+use model::{LocationRecord, ModelOne};
+
+/// An aggregate of `users` (partition key, data), as KPL packs them.
+fn aggregate(users: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut aggregator = Aggregator::new(kpl_aggregation::MAX_RECORD_BYTES).unwrap();
+    for (key, data) in users {
+        assert!(aggregator.add(key, None, data).unwrap().is_none());
+    }
+    aggregator.finish().unwrap().data
+}
+
+fn valid(location: &str) -> (String, Vec<u8>) {
+    let model = ModelOne::new(location);
+    (model.id.clone(), model.to_json())
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn each_user_record_of_a_mixed_batch_gets_its_own_fate() {
+    let env = Env::start().await;
+    let (consumer, captured) = env.consumer(&env.config()).await;
+    let mut events = Events::new();
+
+    let plain = events.record(0, "Car");
+    let mut oversize = ModelOne::new("Car").to_json();
+    oversize.resize(model::MAX_RECORD_BYTES + 1, b' ');
+    let users = vec![
+        valid("House"),
+        ("not-json-key".to_owned(), b"{broken".to_vec()),
+        valid("Nowhere"),
+        ("big-key".to_owned(), oversize),
+        valid("Diner"),
+    ];
+    let packed = aggregate(&users);
+    let aggregate_seq = events.data(0, &users[0].0, packed.clone());
+    let mut corrupt = aggregate(&[valid("Car"), valid("Car")]);
+    *corrupt.last_mut().unwrap() ^= 1;
+    let corrupt_seq = events.data(0, "corrupt", corrupt.clone());
+    let after = events.record(1, "Diner");
+    let event = events.build();
+
+    let result = consumer.handle(event).await;
+    assert!(result.response.batch_item_failures.is_empty());
+    let report = &result.report;
+    assert_eq!(
+        (report.records, report.aggregates, report.user_records),
+        (4, 2, 7),
+        "4 Kinesis records, 2 of them aggregates (one unreadable), 7 user records"
+    );
+    assert_eq!((report.enriched, report.dead_lettered), (4, 4));
+
+    let lines = captured.take_lines();
+    let emitted: Vec<(String, Option<u64>)> = lines
+        .iter()
+        .map(|l| (l.record.record.id.clone(), l.subsequence_number))
+        .collect();
+    assert_eq!(
+        emitted,
+        [
+            (plain, None),
+            (users[0].0.clone(), Some(0)),
+            (users[4].0.clone(), Some(4)),
+            (after, None)
+        ]
+    );
+    assert!(lines[1..3]
+        .iter()
+        .all(|l| l.sequence_number == aggregate_seq));
+
+    let mut letters = env.dead_letters().await;
+    letters.sort_by_key(|l| (l.sequence_number.clone(), l.subsequence_number));
+    let found: Vec<(&str, Option<u64>, &str)> = letters
+        .iter()
+        .map(|l| {
+            (
+                l.sequence_number.as_str(),
+                l.subsequence_number,
+                l.reason.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (aggregate_seq.as_str(), Some(1), "not_json"),
+            (aggregate_seq.as_str(), Some(2), "unknown_location"),
+            (aggregate_seq.as_str(), Some(3), "too_large"),
+            (corrupt_seq.as_str(), None, "bad_aggregate"),
+        ],
+        "the 64 KiB limit holds for each user record"
+    );
+    // A user record's letter carries its own key and data; the unreadable
+    // aggregate's, the whole record as delivered.
+    assert_eq!(letters[0].partition_key, "not-json-key");
+    assert_eq!(letters[0].data, b64(b"{broken"));
+    assert_eq!(letters[1].partition_key, users[2].0);
+    assert_eq!(letters[3].partition_key, "corrupt");
+    assert_eq!(letters[3].data, b64(&corrupt));
+    assert!(
+        letters[3].detail.contains("checksum"),
+        "{}",
+        letters[3].detail
+    );
+}
+
+#[tokio::test]
+async fn a_retry_inside_an_aggregate_reports_the_aggregate_and_emits_none_of_it() {
+    let env = Env::start().await;
+    // Car is in Momento; Diner can only come from DynamoDB, which is down.
+    env.momento()
+        .set(
+            &env.names.cache,
+            "Car",
+            LocationRecord::sample("Car").to_cached(),
+        )
+        .await
+        .unwrap();
+    let config = env.config();
+    let table = Table::new(
+        aws_sdk_dynamodb::Client::new(&common::unreachable_sdk().await),
+        &config.table_name,
+        config.dynamodb_attempts,
+    );
+    let lookup = TieredLookup::new(&config, env.momento(), table);
+    let dead_letters = DeadLetters::new(
+        aws_sdk_sqs::Client::new(&env.sdk),
+        &config.dead_letter_queue_url,
+    );
+    let (output, captured) = Output::capture();
+    let consumer = Consumer::new(lookup, dead_letters, output);
+
+    let mut events = Events::new();
+    let before = events.record(0, "Car");
+    let users = vec![
+        valid("Car"),
+        ("poison".to_owned(), b"nope".to_vec()),
+        valid("Diner"),
+        valid("Car"),
+    ];
+    let aggregate_seq = events.data(0, &users[0].0, aggregate(&users));
+    let later = events.record(0, "Car");
+    let other_shard = events.record(1, "Car");
+    let event = events.build();
+
+    let result = consumer.handle(event.clone()).await;
+    assert_eq!(
+        failures(&result.response),
+        [
+            aggregate_seq,
+            event.records[2].kinesis.sequence_number.clone()
+        ],
+        "the aggregate (Kinesis retries whole records) and what follows it"
+    );
+    let emitted: Vec<String> = captured
+        .take_lines()
+        .into_iter()
+        .map(|l| l.record.record.id)
+        .collect();
+    assert_eq!(
+        emitted,
+        [before, other_shard],
+        "no user record of the retried aggregate is emitted now, so none is emitted twice"
+    );
+    assert!(!emitted.contains(&later));
+    assert!(
+        env.dead_letters().await.is_empty(),
+        "its poison waits for the retry too"
+    );
+    assert_eq!(result.report.failed, 2);
+}
