@@ -47,10 +47,10 @@ provision: tools
 watch: tools
     {{harness}} watch
 
-# write records to the local stream, on whichever emulator `local-up` started (one task: moto's shards lose records under concurrent writes)
-produce n="1000": tools
+# write records to the local stream, on whichever emulator `local-up` started (one task: moto's shards lose records under concurrent writes); e.g. `just produce 5000 --aggregate`
+produce n="1000" *args: tools
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-    {{producer}} --endpoint-url "$({{harness}} status --aws-endpoint)" --stream model-one-stream -n {{n}} -c 1
+    {{producer}} --endpoint-url "$({{harness}} status --aws-endpoint)" --stream model-one-stream -n {{n}} -c 1 {{args}}
 
 # the local event-source mapping into the consumer (e.g. `just replay --follow`, `just replay --target invoke`)
 replay *args: tools

@@ -1,8 +1,9 @@
 //! The consumer's tiered lookup against the article's strategy, side by side
 //! in one run, against the same cache double (1.8 ms added per Momento call,
 //! the article's measured average) and the same moto server; then the
-//! handler's CPU cost per record when every lookup hits L1; then the size of
-//! the bootstrap zip, if it has been built.
+//! handler's CPU cost per user record when every lookup hits L1, for plain
+//! records and for KPL aggregates side by side, and the deaggregation alone;
+//! then the size of the bootstrap zip, if it has been built.
 //!
 //! `cargo bench -p consumer --bench consumer` (needs Python for moto server;
 //! the emulators library installs it when missing).
@@ -98,8 +99,20 @@ fn main() -> anyhow::Result<()> {
     saved.figures.push(Figure::new(
         "CPU, all L1 hits",
         "records per CPU-second",
-        cpu,
+        cpu.plain_per_second,
         "records/s",
+    ));
+    saved.figures.push(Figure::new(
+        "CPU, all L1 hits, KPL aggregates",
+        "user records per CPU-second",
+        cpu.aggregated_per_second,
+        "records/s",
+    ));
+    saved.figures.push(Figure::new(
+        "KPL deaggregation alone",
+        "CPU per user record",
+        cpu.deaggregate_us,
+        "µs",
     ));
     if let Some(bytes) = zip_size() {
         saved.figures.push(Figure::new(
@@ -435,9 +448,51 @@ fn setup_config_only(setup: &Setup) -> (Config, SdkConfig) {
     (setup.config.clone(), setup.sdk.clone())
 }
 
-/// Records per second through `handle` (event JSON parse, base64, decode,
-/// enrich, output line) when every lookup hits L1, on one thread.
-fn cpu_throughput((config, sdk): &(Config, SdkConfig)) -> anyhow::Result<f64> {
+/// A batch of `records` user records packed into KPL aggregates of KPL's
+/// default size, as a KPL producer writes them: how many Kinesis records.
+fn aggregated_batch(records: usize) -> (Vec<u8>, usize) {
+    let mut aggregates = Vec::new();
+    let mut aggregator = kpl_aggregation::Aggregator::new(kpl_aggregation::KPL_DEFAULT_MAX_BYTES)
+        .expect("KPL's default size");
+    for i in 0..records {
+        let model = ModelOne::new(LOCATIONS[i % LOCATIONS.len()]);
+        aggregates.extend(
+            aggregator
+                .add(&model.id, None, &model.to_json())
+                .expect("fits"),
+        );
+    }
+    aggregates.extend(aggregator.finish());
+    let mut event = KinesisEvent::default();
+    for (i, aggregate) in aggregates.iter().enumerate() {
+        let mut record = KinesisEventRecord::default();
+        record.event_id = Some(format!("shardId-000000000000:{i:056}"));
+        record.event_source = Some("aws:kinesis".into());
+        record.kinesis.partition_key = aggregate.partition_key.clone();
+        record.kinesis.sequence_number = format!("{i:056}");
+        record.kinesis.data.0 = aggregate.data.clone();
+        record.kinesis.approximate_arrival_timestamp = SecondTimestamp(chrono::Utc::now());
+        event.records.push(record);
+    }
+    (
+        serde_json::to_vec(&event).expect("event serializes"),
+        aggregates.len(),
+    )
+}
+
+/// CPU per user record through `handle`, plain records and the same number
+/// of user records in KPL aggregates.
+struct CpuFigures {
+    plain_per_second: f64,
+    aggregated_per_second: f64,
+    /// `kpl_aggregation::deaggregate` alone, per user record.
+    deaggregate_us: f64,
+}
+
+/// User records per CPU-second through `handle` (event JSON parse, base64,
+/// deaggregation, decode, enrich, output line) when every lookup hits L1, on
+/// one thread: plain and aggregated input alternated, twice each.
+fn cpu_throughput((config, sdk): &(Config, SdkConfig)) -> anyhow::Result<CpuFigures> {
     const RECORDS: usize = 1_000;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -445,27 +500,58 @@ fn cpu_throughput((config, sdk): &(Config, SdkConfig)) -> anyhow::Result<f64> {
     runtime.block_on(async {
         let (output, captured) = Output::capture();
         let consumer = consumer::init(config, sdk, output).await?;
-        let payload = batch(RECORDS);
-        consumer.handle(parse(&payload)).await; // fills L1
-        let mut batches = 0;
-        let mut cpu = Duration::ZERO;
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(3) {
-            let before = cpu_time()?;
-            let result = consumer.handle(parse(&payload)).await;
-            cpu += cpu_time()? - before;
-            anyhow::ensure!(result.report.lookups.l1_hits == 3, "{:?}", result.report.lookups);
-            captured.clear();
-            batches += 1;
+        let plain = batch(RECORDS);
+        let (aggregated, kinesis_records) = aggregated_batch(RECORDS);
+        consumer.handle(parse(&plain)).await; // fills L1
+        // CPU-seconds and user records, per input kind.
+        let mut spent = [(Duration::ZERO, 0usize); 2];
+        for round in 0..4 {
+            let kind = round % 2;
+            let payload = if kind == 0 { &plain } else { &aggregated };
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(1_500) {
+                let before = cpu_time()?;
+                let result = consumer.handle(parse(payload)).await;
+                spent[kind].0 += cpu_time()? - before;
+                anyhow::ensure!(
+                    result.report.lookups.l1_hits == 3 && result.report.enriched == RECORDS,
+                    "{:?}",
+                    result.report
+                );
+                captured.clear();
+                spent[kind].1 += RECORDS;
+            }
         }
-        let records = (batches * RECORDS) as f64;
+        let per_second = |(cpu, records): (Duration, usize)| records as f64 / cpu.as_secs_f64();
+        let (plain_rate, aggregated_rate) = (per_second(spent[0]), per_second(spent[1]));
+
+        let input = parse(&aggregated);
+        let bytes: Vec<Vec<u8>> = input
+            .records
+            .iter()
+            .map(|r| base64::engine::general_purpose::STANDARD.decode(&r.kinesis.data).expect("base64"))
+            .collect();
+        let (before, mut unpacked) = (cpu_time()?, 0usize);
+        for _ in 0..200 {
+            for data in &bytes {
+                if let kpl_aggregation::Deaggregated::Aggregated(users) = kpl_aggregation::deaggregate(data) {
+                    unpacked += users.len();
+                }
+            }
+        }
+        let deaggregate_us = (cpu_time()? - before).as_secs_f64() * 1e6 / unpacked as f64;
+
         println!(
-            "\nCPU, all L1 hits, one thread: {:.0} records/s by wall clock, {:.0} records/s per CPU-second ({:.2} µs/record) (target ≥ 200,000)",
-            records / started.elapsed().as_secs_f64(),
-            records / cpu.as_secs_f64(),
-            cpu.as_secs_f64() * 1e6 / records
+            "\nCPU, all L1 hits, one thread, plain and aggregated input alternated (1,000 user records a batch; aggregated: {kinesis_records} Kinesis records of KPL's default 50 KiB):\n  plain      {plain_rate:.0} user records per CPU-second ({:.2} µs each) (target ≥ 200,000)\n  aggregated {aggregated_rate:.0} user records per CPU-second ({:.2} µs each): {:.2}x plain\n  deaggregation alone: {deaggregate_us:.3} µs per user record",
+            1e6 / plain_rate,
+            1e6 / aggregated_rate,
+            aggregated_rate / plain_rate,
         );
-        Ok(records / cpu.as_secs_f64())
+        Ok(CpuFigures {
+            plain_per_second: plain_rate,
+            aggregated_per_second: aggregated_rate,
+            deaggregate_us,
+        })
     })
 }
 

@@ -10,11 +10,13 @@ locals {
   # Each metric: [namespace, metric, dimension name, dimension value].
   dashboard_widgets = [
     {
-      title = "Records: in the stream, invocations, processed"
+      title = "Records: in the stream, invocations, processed (user records of KPL aggregates apart)"
       metrics = [
         ["AWS/Kinesis", "IncomingRecords", "StreamName", local.stream_name],
         ["AWS/Lambda", "Invocations", "FunctionName", local.function],
         [local.namespace, "Records", "FunctionName", local.function],
+        [local.namespace, "Aggregates", "FunctionName", local.function],
+        [local.namespace, "UserRecords", "FunctionName", local.function],
         [local.namespace, "Enriched", "FunctionName", local.function],
       ]
       stat = "Sum"
