@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::parse_code;
+use crate::state::stats::{RpcStats, StatsSnapshot};
 use crate::state::Shared;
-use crate::stats::{RpcStats, StatsSnapshot};
 
 /// What `/stats` returns.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -27,8 +27,8 @@ use rand::Rng;
 use tonic::body::Body;
 use tonic::{Code, Status};
 
+use crate::state::rpc::Rpc;
 use crate::state::Shared;
-use crate::stats::rpc_index;
 
 /// Process-wide fault settings, fixed when the double starts.
 #[derive(Debug, Clone, Default)]
@@ -64,31 +64,6 @@ pub fn parse_code(name: &str) -> Option<Code> {
     )
 }
 
-/// momento-local's name for an RPC: the method in kebab case, with its
-/// aliases (SetIfNotExists is `set-if`, ListErase is `list-remove`, the
-/// topic RPCs are `topic-publish` and `topic-subscribe`).
-pub fn local_rpc_name(method: &str) -> String {
-    match method {
-        "SetIfNotExists" => return "set-if".into(),
-        "ListErase" => return "list-remove".into(),
-        "Publish" => return "topic-publish".into(),
-        "Subscribe" => return "topic-subscribe".into(),
-        _ => {}
-    }
-    let mut name = String::with_capacity(method.len() + 4);
-    for (i, c) in method.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                name.push('-');
-            }
-            name.push(c.to_ascii_lowercase());
-        } else {
-            name.push(c);
-        }
-    }
-    name
-}
-
 /// How many matching requests of one `request-id` have been failed or delayed.
 #[derive(Default)]
 struct Session {
@@ -117,7 +92,7 @@ impl Faults {
         }
     }
 
-    fn plan(&self, shared: &Shared, headers: &HeaderMap, method: &str) -> Plan {
+    fn plan(&self, shared: &Shared, headers: &HeaderMap, rpc: Rpc) -> Plan {
         let injected = *shared.injected.read();
         let mut plan = Plan {
             delay: injected.latency,
@@ -142,17 +117,19 @@ impl Faults {
             plan.error = Some(Status::new(code, "injected by the error rate"));
         }
         if headers.contains_key("error-rpcs") || headers.contains_key("delay-rpcs") {
-            self.plan_from_headers(headers, method, &mut plan);
+            self.plan_from_headers(headers, rpc, &mut plan);
         }
         plan
     }
 
-    fn plan_from_headers(&self, headers: &HeaderMap, method: &str, plan: &mut Plan) {
+    fn plan_from_headers(&self, headers: &HeaderMap, rpc: Rpc, plan: &mut Plan) {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let number = |name: &str| text(name).and_then(|v| v.trim().parse::<u64>().ok());
-        let rpc = local_rpc_name(method);
-        let listed =
-            |name: &str| text(name).is_some_and(|list| list.split_whitespace().any(|r| r == rpc));
+        let rpc = rpc.local_name();
+        let listed = |name: &str| {
+            !rpc.is_empty()
+                && text(name).is_some_and(|list| list.split_whitespace().any(|r| r == rpc))
+        };
         let session_id = text("request-id").unwrap_or_default().to_owned();
         let mut sessions = self.sessions.lock();
         let session = sessions.entry(session_id).or_default();
@@ -191,10 +168,10 @@ pub struct StreamFault {
 pub type FaultyStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 impl StreamFault {
-    /// The fault the headers ask for on `method` (gRPC name, e.g. `GetBatch`).
-    pub fn from_headers(headers: &HeaderMap, method: &str) -> Option<Self> {
+    /// The fault the headers ask for on `rpc`.
+    pub fn from_headers(headers: &HeaderMap, rpc: Rpc) -> Option<Self> {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let rpc = local_rpc_name(method);
+        let rpc = rpc.local_name();
         if !text("stream-error-rpcs")?
             .split_whitespace()
             .any(|r| r == rpc)
@@ -271,9 +248,9 @@ where
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let method = request.uri().path().rsplit('/').next().unwrap_or_default();
         let shared = self.layer.shared.clone();
-        let rpc = rpc_index(method);
+        let rpc = Rpc::from_method(method);
         shared.stats.call(rpc);
-        let plan = self.layer.faults.plan(&shared, request.headers(), method);
+        let plan = self.layer.faults.plan(&shared, request.headers(), rpc);
         // The clone-and-swap dance: the clone may not be ready, the original is.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -300,22 +277,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rpc_names_match_momento_local() {
-        assert_eq!(local_rpc_name("Get"), "get");
-        assert_eq!(local_rpc_name("GetBatch"), "get-batch");
-        assert_eq!(local_rpc_name("DictionaryGet"), "dictionary-get");
-        assert_eq!(local_rpc_name("SetIfNotExists"), "set-if");
-        assert_eq!(local_rpc_name("UpdateTtl"), "update-ttl");
-        assert_eq!(local_rpc_name("ListErase"), "list-remove");
-        assert_eq!(
-            local_rpc_name("SortedSetLengthByScore"),
-            "sorted-set-length-by-score"
-        );
-        assert_eq!(local_rpc_name("Publish"), "topic-publish");
-        assert_eq!(local_rpc_name("Subscribe"), "topic-subscribe");
-    }
 
     #[test]
     fn error_names_parse() {

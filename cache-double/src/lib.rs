@@ -7,18 +7,26 @@
 //! API for tests.
 //!
 //! # Layout
-//! - [`store`]: items of every type with per-item TTL, bounded memory,
-//!   LRU-like eviction; one module per value type.
-//! - [`service`]: the cache RPCs, one module per family, with Momento's
-//!   semantics and error codes.
-//! - [`pubsub`]: topics: Publish, Subscribe, heartbeats, resume.
+//!
+//! Layers, each importing only those below it (`tests/layers.rs` checks):
+//! - [`server`], [`admin`], [`floor`]: [`serve`] for the binary and
+//!   [`CacheDouble`] for tests; the admin HTTP API (`/health`, `/stats`,
+//!   `/block`, `/unblock`, `/faults`); a do-nothing server that bounds what
+//!   any double can achieve, for the benchmark.
+//! - [`service`]: the gRPC services (data plane by family, topics, control
+//!   plane); each RPC decodes its request, makes one store call and encodes
+//!   the answer, with no rule of its own.
 //! - [`faults`]: the tower layer for auth, latency, error rate, `/block`, and
 //!   momento-local's fault-injection headers.
-//! - [`delay`]: injected latency accurate to the OS timer, not Tokio's 1 ms ticks.
-//! - [`admin`]: `/health`, `/stats`, `/block`, `/unblock`.
-//! - [`server`]: [`serve`] for the binary, [`CacheDouble`] for tests.
-//! - [`floor`]: a do-nothing server that bounds what any double can achieve,
-//!   for the benchmark.
+//! - [`state`]: what a running double shares: its caches and topics, the one
+//!   table of RPCs ([`state::rpc`]) and their counters, the block switch.
+//! - [`store`]: items of every type with Momento's rules (TTL, collection
+//!   TTLs, size and element limits, wrong type, emptied collections), bounded
+//!   memory and LRU-like eviction, and the topic model; it imports none of the
+//!   layers above.
+//!
+//! Beside them, used by any layer and using none: [`delay`] (injected latency
+//! accurate to the OS timer, not Tokio's 1 ms ticks).
 //!
 //! # Example
 //! ```no_run
@@ -38,11 +46,9 @@ pub mod admin;
 pub mod delay;
 pub mod faults;
 pub mod floor;
-pub mod pubsub;
 pub mod server;
 pub mod service;
 pub mod state;
-pub mod stats;
 pub mod store;
 mod unimplemented;
 

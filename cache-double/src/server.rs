@@ -17,7 +17,7 @@ use tonic::transport::Server;
 
 use crate::admin::{self, AdminStats};
 use crate::faults::{FaultConfig, Faults, GateLayer};
-use crate::pubsub::TopicPlane;
+use crate::service::topics::TopicPlane;
 use crate::service::{ControlPlane, DataPlane};
 use crate::state::{Injected, Shared};
 use crate::store::Limits;

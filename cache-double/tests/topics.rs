@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use cache_double::pubsub::HISTORY;
+use cache_double::store::topics::HISTORY;
 use cache_double::DoubleConfig;
 use futures::StreamExt;
 use momento::topics::{SubscribeRequest, Subscription, SubscriptionValue, ValueKind};

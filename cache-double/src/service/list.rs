@@ -1,100 +1,53 @@
 //! Lists: push and concatenate at either end (with truncation of the other
 //! end), pop, fetch and retain a slice, erase ranges, remove a value,
-//! length. Semantics in [`crate::store::list`]; an emptied list is removed.
+//! length, over the store's list operations.
 
-use bytes::Bytes;
 use momento_protos::cache_client as pb;
-use tonic::{Request, Response};
+use tonic::{Request, Response, Status};
 
-use super::common::{
-    bytes, cache, check_elements, check_key, check_size, count, store_status, ttl, type_error,
-    vecs, write_collection, wrong_type, Reply,
-};
+use super::common::{cache, store_status, vecs, Reply};
 use super::DataPlane;
-use crate::stats::Outcome;
-use crate::store::list::{self, List};
-use crate::store::{Cache, Effect, Lookup, StoreError, Value};
-
-/// Which end a push or a concatenation goes to.
-#[derive(Clone, Copy)]
-enum End {
-    Front,
-    Back,
-}
+use crate::state::rpc::Rpc;
+use crate::store::list::{End, Erase};
+use crate::store::rules::CollectionTtl;
 
 /// One push or concatenation, whichever RPC it came from.
 struct Push {
+    rpc: Rpc,
     name: Vec<u8>,
     values: Vec<Vec<u8>>,
     end: End,
-    /// Truncate the other end to this length afterwards (0: do not).
     truncate: u32,
     ttl_ms: u64,
     refresh: bool,
 }
 
-/// Adds the values at their end, then truncates the other end; the length after.
-fn push(plane: &DataPlane, rpc: &str, cache: &Cache, push: Push) -> Result<u32, tonic::Status> {
-    let Push {
-        name,
-        values,
-        end,
-        truncate,
-        ttl_ms,
-        refresh,
-    } = push;
-    check_key(&name)?;
-    let ttl = ttl(ttl_ms)?;
-    let limits = cache.limits();
-    let values = bytes(values);
-    let key = Bytes::from(name);
-    let length = cache
-        .modify(key.clone(), |current| {
-            check_elements(&limits, values.iter().map(Bytes::as_ref))?;
-            let added: usize = values.iter().map(|v| list::cost(v)).sum();
-            write_collection(&limits, &key, current, ttl, refresh, |list: &mut List| {
-                let apply = |list: &mut List| match end {
-                    End::Front => list.push_front(values, truncate as usize),
-                    End::Back => list.push_back(values, truncate as usize),
-                };
-                match check_size(&limits, &key, list.size() + added) {
-                    Ok(()) => apply(list),
-                    Err(too_large) if truncate == 0 => return Err(too_large),
-                    Err(_) => {
-                        // Truncation may bring it back under the limit: try on a copy.
-                        let mut trial = list.clone();
-                        apply(&mut trial);
-                        check_size(&limits, &key, trial.size())?;
-                        *list = trial;
-                    }
-                }
-                Ok(list.len() as u32)
-            })
-        })
-        .map_err(store_status)?;
-    count(&plane.shared, rpc, Outcome::Set);
-    Ok(length)
+/// The list's length after the push a request asks for.
+fn push<T>(
+    plane: &DataPlane,
+    request: Request<T>,
+    decode: impl FnOnce(T) -> Push,
+) -> Result<u32, Status> {
+    let cache = cache(&plane.shared, &request)?;
+    let push = decode(request.into_inner());
+    let ttl = CollectionTtl::new(push.ttl_ms, push.refresh).map_err(store_status)?;
+    let pushed = cache.list_push(push.name, push.values, push.end, push.truncate, ttl);
+    plane.write(push.rpc, pushed, |_| true)
 }
 
 pub fn push_front(
     plane: &DataPlane,
     request: Request<pb::ListPushFrontRequest>,
 ) -> Reply<pb::ListPushFrontResponse> {
-    let cache = cache(&plane.shared, &request)?;
-    let r = request.into_inner();
-    let list_length = push(
-        plane,
-        "ListPushFront",
-        &cache,
-        Push {
-            name: r.list_name,
-            values: vec![r.value],
-            end: End::Front,
-            truncate: r.truncate_back_to_size,
-            ttl_ms: r.ttl_milliseconds,
-            refresh: r.refresh_ttl,
-        },
-    )?;
+    let list_length = push(plane, request, |r| Push {
+        rpc: Rpc::ListPushFront,
+        name: r.list_name,
+        values: vec![r.value],
+        end: End::Front,
+        truncate: r.truncate_back_to_size,
+        ttl_ms: r.ttl_milliseconds,
+        refresh: r.refresh_ttl,
+    })?;
     Ok(Response::new(pb::ListPushFrontResponse { list_length }))
 }
 
@@ -102,21 +55,15 @@ pub fn push_back(
     plane: &DataPlane,
     request: Request<pb::ListPushBackRequest>,
 ) -> Reply<pb::ListPushBackResponse> {
-    let cache = cache(&plane.shared, &request)?;
-    let r = request.into_inner();
-    let list_length = push(
-        plane,
-        "ListPushBack",
-        &cache,
-        Push {
-            name: r.list_name,
-            values: vec![r.value],
-            end: End::Back,
-            truncate: r.truncate_front_to_size,
-            ttl_ms: r.ttl_milliseconds,
-            refresh: r.refresh_ttl,
-        },
-    )?;
+    let list_length = push(plane, request, |r| Push {
+        rpc: Rpc::ListPushBack,
+        name: r.list_name,
+        values: vec![r.value],
+        end: End::Back,
+        truncate: r.truncate_front_to_size,
+        ttl_ms: r.ttl_milliseconds,
+        refresh: r.refresh_ttl,
+    })?;
     Ok(Response::new(pb::ListPushBackResponse { list_length }))
 }
 
@@ -124,21 +71,15 @@ pub fn concatenate_front(
     plane: &DataPlane,
     request: Request<pb::ListConcatenateFrontRequest>,
 ) -> Reply<pb::ListConcatenateFrontResponse> {
-    let cache = cache(&plane.shared, &request)?;
-    let r = request.into_inner();
-    let list_length = push(
-        plane,
-        "ListConcatenateFront",
-        &cache,
-        Push {
-            name: r.list_name,
-            values: r.values,
-            end: End::Front,
-            truncate: r.truncate_back_to_size,
-            ttl_ms: r.ttl_milliseconds,
-            refresh: r.refresh_ttl,
-        },
-    )?;
+    let list_length = push(plane, request, |r| Push {
+        rpc: Rpc::ListConcatenateFront,
+        name: r.list_name,
+        values: r.values,
+        end: End::Front,
+        truncate: r.truncate_back_to_size,
+        ttl_ms: r.ttl_milliseconds,
+        refresh: r.refresh_ttl,
+    })?;
     Ok(Response::new(pb::ListConcatenateFrontResponse {
         list_length,
     }))
@@ -148,51 +89,34 @@ pub fn concatenate_back(
     plane: &DataPlane,
     request: Request<pb::ListConcatenateBackRequest>,
 ) -> Reply<pb::ListConcatenateBackResponse> {
-    let cache = cache(&plane.shared, &request)?;
-    let r = request.into_inner();
-    let list_length = push(
-        plane,
-        "ListConcatenateBack",
-        &cache,
-        Push {
-            name: r.list_name,
-            values: r.values,
-            end: End::Back,
-            truncate: r.truncate_front_to_size,
-            ttl_ms: r.ttl_milliseconds,
-            refresh: r.refresh_ttl,
-        },
-    )?;
+    let list_length = push(plane, request, |r| Push {
+        rpc: Rpc::ListConcatenateBack,
+        name: r.list_name,
+        values: r.values,
+        end: End::Back,
+        truncate: r.truncate_front_to_size,
+        ttl_ms: r.ttl_milliseconds,
+        refresh: r.refresh_ttl,
+    })?;
     Ok(Response::new(pb::ListConcatenateBackResponse {
         list_length,
     }))
 }
 
-/// Changes an existing list in place; `None` when there is none. An
-/// emptied list is removed.
-fn change<T>(
-    cache: &Cache,
-    name: Vec<u8>,
-    f: impl FnOnce(&mut List) -> T,
-) -> Result<Option<(T, u32)>, tonic::Status> {
-    check_key(&name)?;
-    cache
-        .modify(name.into(), |current| {
-            let list = match current {
-                None => return Ok((Effect::Unchanged, None)),
-                Some((Value::List(list), _)) => list,
-                Some((other, _)) => return Err(type_error(other)),
-            };
-            let answer = f(list);
-            let length = list.len() as u32;
-            let effect = if list.is_empty() {
-                Effect::Removed
-            } else {
-                Effect::Changed(None)
-            };
-            Ok::<_, StoreError>((effect, Some((answer, length))))
-        })
-        .map_err(store_status)
+/// The element taken from `end` of the list a request names, with the
+/// length after, if there is a list.
+fn pop<T>(
+    plane: &DataPlane,
+    rpc: Rpc,
+    request: Request<T>,
+    name: impl FnOnce(T) -> Vec<u8>,
+    end: End,
+) -> Result<Option<(Vec<u8>, u32)>, Status> {
+    let cache = cache(&plane.shared, &request)?;
+    let popped = cache.list_pop(name(request.into_inner()), end);
+    Ok(plane
+        .read(rpc, popped)?
+        .map(|(value, length)| (value.to_vec(), length)))
 }
 
 pub fn pop_front(
@@ -200,20 +124,15 @@ pub fn pop_front(
     request: Request<pb::ListPopFrontRequest>,
 ) -> Reply<pb::ListPopFrontResponse> {
     use pb::list_pop_front_response::{Found, List as L, Missing};
-    let cache = cache(&plane.shared, &request)?;
-    let popped = change(&cache, request.into_inner().list_name, List::pop_front)?;
-    let list = match popped {
-        Some((Some(front), list_length)) => {
-            count(&plane.shared, "ListPopFront", Outcome::Hit);
-            L::Found(Found {
-                front: front.to_vec(),
-                list_length,
-            })
-        }
-        _ => {
-            count(&plane.shared, "ListPopFront", Outcome::Miss);
-            L::Missing(Missing {})
-        }
+    let list = match pop(
+        plane,
+        Rpc::ListPopFront,
+        request,
+        |r| r.list_name,
+        End::Front,
+    )? {
+        Some((front, list_length)) => L::Found(Found { front, list_length }),
+        None => L::Missing(Missing {}),
     };
     Ok(Response::new(pb::ListPopFrontResponse { list: Some(list) }))
 }
@@ -223,20 +142,9 @@ pub fn pop_back(
     request: Request<pb::ListPopBackRequest>,
 ) -> Reply<pb::ListPopBackResponse> {
     use pb::list_pop_back_response::{Found, List as L, Missing};
-    let cache = cache(&plane.shared, &request)?;
-    let popped = change(&cache, request.into_inner().list_name, List::pop_back)?;
-    let list = match popped {
-        Some((Some(back), list_length)) => {
-            count(&plane.shared, "ListPopBack", Outcome::Hit);
-            L::Found(Found {
-                back: back.to_vec(),
-                list_length,
-            })
-        }
-        _ => {
-            count(&plane.shared, "ListPopBack", Outcome::Miss);
-            L::Missing(Missing {})
-        }
+    let list = match pop(plane, Rpc::ListPopBack, request, |r| r.list_name, End::Back)? {
+        Some((back, list_length)) => L::Found(Found { back, list_length }),
+        None => L::Missing(Missing {}),
     };
     Ok(Response::new(pb::ListPopBackResponse { list: Some(list) }))
 }
@@ -245,26 +153,25 @@ pub fn erase(
     plane: &DataPlane,
     request: Request<pb::ListEraseRequest>,
 ) -> Reply<pb::ListEraseResponse> {
-    use pb::list_erase_request::Erase;
+    use pb::list_erase_request::Erase as Which;
     use pb::list_erase_response::{Found, List as L, Missing};
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
-    let erase = r
+    let erase = match r
         .erase
-        .ok_or_else(|| tonic::Status::invalid_argument("ListErase needs ranges or all"))?;
-    let erased = change(&cache, r.list_name, |list| match erase {
-        Erase::All(_) => list.retain(Some(0), Some(0)),
-        Erase::Some(some) => {
-            let ranges: Vec<(usize, usize)> = some
-                .ranges
+        .ok_or_else(|| Status::invalid_argument("ListErase needs ranges or all"))?
+    {
+        Which::All(_) => Erase::All,
+        Which::Some(some) => Erase::Ranges(
+            some.ranges
                 .iter()
-                .map(|r| (r.begin_index as usize, r.count as usize))
-                .collect();
-            list.erase(&ranges);
-        }
-    })?;
-    let list = match erased {
-        Some(((), list_length)) => L::Found(Found { list_length }),
+                .map(|range| (range.begin_index as usize, range.count as usize))
+                .collect(),
+        ),
+    };
+    let erased = cache.list_erase(r.list_name, erase);
+    let list = match plane.write(Rpc::ListErase, erased, Option::is_some)? {
+        Some(list_length) => L::Found(Found { list_length }),
         None => L::Missing(Missing {}),
     };
     Ok(Response::new(pb::ListEraseResponse { list: Some(list) }))
@@ -279,19 +186,19 @@ pub fn remove(
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
     let Some(Remove::AllElementsWithValue(value)) = r.remove else {
-        return Err(tonic::Status::invalid_argument(
+        return Err(Status::invalid_argument(
             "ListRemove needs a value to remove",
         ));
     };
-    let removed = change(&cache, r.list_name, |list| list.remove_value(&value))?;
-    let list = match removed {
-        Some(((), list_length)) => L::Found(Found { list_length }),
+    let removed = cache.list_remove(r.list_name, &value);
+    let list = match plane.write(Rpc::ListRemove, removed, Option::is_some)? {
+        Some(list_length) => L::Found(Found { list_length }),
         None => L::Missing(Missing {}),
     };
     Ok(Response::new(pb::ListRemoveResponse { list: Some(list) }))
 }
 
-/// The slice bounds of ListFetch and ListRetain (`None`: unbounded).
+/// The slice bounds of ListFetch (`None`: unbounded).
 fn bounds(
     start: Option<pb::list_fetch_request::StartIndex>,
     end: Option<pb::list_fetch_request::EndIndex>,
@@ -315,23 +222,12 @@ pub fn fetch(
     use pb::list_fetch_response::{Found, List as L, Missing};
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
-    check_key(&r.list_name)?;
     let (start, end) = bounds(r.start_index, r.end_index);
-    let found = cache.read(&r.list_name, |value| match value {
-        Value::List(list) => Ok(list.fetch(start, end)),
-        other => Err(wrong_type(other)),
-    });
-    let list = match found {
-        Lookup::Hit(values) => {
-            count(&plane.shared, "ListFetch", Outcome::Hit);
-            L::Found(Found {
-                values: vecs(values?),
-            })
-        }
-        Lookup::Miss => {
-            count(&plane.shared, "ListFetch", Outcome::Miss);
-            L::Missing(Missing {})
-        }
+    let list = match plane.read(Rpc::ListFetch, cache.list_fetch(&r.list_name, start, end))? {
+        Some(values) => L::Found(Found {
+            values: vecs(values),
+        }),
+        None => L::Missing(Missing {}),
     };
     Ok(Response::new(pb::ListFetchResponse { list: Some(list) }))
 }
@@ -342,15 +238,12 @@ pub fn length(
 ) -> Reply<pb::ListLengthResponse> {
     use pb::list_length_response::{Found, List as L, Missing};
     let cache = cache(&plane.shared, &request)?;
-    let name = request.into_inner().list_name;
-    check_key(&name)?;
-    let found = cache.read(&name, |value| match value {
-        Value::List(list) => Ok(list.len() as u32),
-        other => Err(wrong_type(other)),
-    });
-    let list = match found {
-        Lookup::Hit(length) => L::Found(Found { length: length? }),
-        Lookup::Miss => L::Missing(Missing {}),
+    let list = match plane.read(
+        Rpc::ListLength,
+        cache.list_length(&request.into_inner().list_name),
+    )? {
+        Some(length) => L::Found(Found { length }),
+        None => L::Missing(Missing {}),
     };
     Ok(Response::new(pb::ListLengthResponse { list: Some(list) }))
 }
@@ -359,44 +252,21 @@ pub fn retain(
     plane: &DataPlane,
     request: Request<pb::ListRetainRequest>,
 ) -> Reply<pb::ListRetainResponse> {
-    use pb::list_fetch_request::{EndIndex, StartIndex};
-    use pb::list_retain_request as retain;
+    use pb::list_retain_request::{EndIndex, StartIndex};
     use pb::list_retain_response::{Found, List as L, Missing};
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
-    check_key(&r.list_name)?;
-    let start = r.start_index.map(|s| match s {
-        retain::StartIndex::UnboundedStart(u) => StartIndex::UnboundedStart(u),
-        retain::StartIndex::InclusiveStart(i) => StartIndex::InclusiveStart(i),
-    });
-    let end = r.end_index.map(|e| match e {
-        retain::EndIndex::UnboundedEnd(u) => EndIndex::UnboundedEnd(u),
-        retain::EndIndex::ExclusiveEnd(i) => EndIndex::ExclusiveEnd(i),
-    });
-    let (start, end) = bounds(start, end);
-    let ttl = if r.refresh_ttl {
-        Some(ttl(r.ttl_milliseconds)?)
-    } else {
-        None
+    let start = match r.start_index {
+        Some(StartIndex::InclusiveStart(i)) => Some(i64::from(i)),
+        _ => None,
     };
-    let retained = cache
-        .modify(r.list_name.into(), |current| {
-            let list = match current {
-                None => return Ok((Effect::Unchanged, None)),
-                Some((Value::List(list), _)) => list,
-                Some((other, _)) => return Err(type_error(other)),
-            };
-            list.retain(start, end);
-            let length = list.len() as u32;
-            let effect = if list.is_empty() {
-                Effect::Removed
-            } else {
-                Effect::Changed(ttl)
-            };
-            Ok((effect, Some(length)))
-        })
-        .map_err(store_status)?;
-    let list = match retained {
+    let end = match r.end_index {
+        Some(EndIndex::ExclusiveEnd(i)) => Some(i64::from(i)),
+        _ => None,
+    };
+    let refresh = r.refresh_ttl.then_some(r.ttl_milliseconds);
+    let retained = cache.list_retain(r.list_name, start, end, refresh);
+    let list = match plane.write(Rpc::ListRetain, retained, Option::is_some)? {
         Some(list_length) => L::Found(Found { list_length }),
         None => L::Missing(Missing {}),
     };

@@ -8,9 +8,14 @@
 //! increment of a non-integer, is FAILED_PRECONDITION; an item or element
 //! over its size limit is RESOURCE_EXHAUSTED with Momento's `err` metadata.
 //!
+//! Each RPC decodes its request, makes one call to the store (which holds
+//! every one of Momento's rules) and encodes the answer; the RPC table
+//! ([`crate::state::rpc`]) says how it is counted.
+//!
 //! # Layout
-//! - [`common`]: the cache a request names, TTLs, limits, statuses, counters.
+//! - [`common`]: the cache a request names, statuses, counting.
 //! - `scalar`, `dictionary`, `list`, `set`, `sorted_set`: one module per family.
+//! - [`topics`]: the topics service.
 //! - [`control`]: the control plane.
 
 pub mod common;
@@ -20,6 +25,7 @@ mod list;
 mod scalar;
 mod set;
 mod sorted_set;
+pub mod topics;
 
 use std::sync::Arc;
 
@@ -30,6 +36,7 @@ pub use control::ControlPlane;
 
 use self::common::Reply;
 use crate::faults::{FaultyStream, StreamFault};
+use crate::state::rpc::Rpc;
 use crate::state::Shared;
 
 /// The data plane.
@@ -77,12 +84,12 @@ impl Scs for DataPlane {
     /// One answer per key, in order, streamed.
     async fn get_batch(&self, r: Request<pb::GetBatchRequest>) -> Reply<Self::GetBatchStream> {
         let cache = common::cache(&self.shared, &r)?;
-        let fault = StreamFault::from_headers(r.metadata().as_ref(), "GetBatch");
+        let fault = StreamFault::from_headers(r.metadata().as_ref(), Rpc::GetBatch);
         let replies = r
             .into_inner()
             .items
             .into_iter()
-            .map(|item| scalar::get_one(self, "GetBatch", &cache, item.cache_key));
+            .map(|item| scalar::get_one(self, Rpc::GetBatch, &cache, &item.cache_key));
         Ok(Response::new(batch_stream(fault, replies.collect())))
     }
 
@@ -95,12 +102,12 @@ impl Scs for DataPlane {
     /// One answer per item, in order, streamed.
     async fn set_batch(&self, r: Request<pb::SetBatchRequest>) -> Reply<Self::SetBatchStream> {
         let cache = common::cache(&self.shared, &r)?;
-        let fault = StreamFault::from_headers(r.metadata().as_ref(), "SetBatch");
+        let fault = StreamFault::from_headers(r.metadata().as_ref(), Rpc::SetBatch);
         let replies = r
             .into_inner()
             .items
             .into_iter()
-            .map(|item| scalar::set_one(self, "SetBatch", &cache, item));
+            .map(|item| scalar::set_one(self, Rpc::SetBatch, &cache, item));
         Ok(Response::new(batch_stream(fault, replies.collect())))
     }
 

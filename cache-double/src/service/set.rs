@@ -1,31 +1,14 @@
 //! Sets: union (add), difference (remove, or delete the set), fetch,
-//! sample, contains, length, pop. Semantics in [`crate::store::set`]; an
-//! emptied set is removed.
+//! sample, contains, length, pop, over the store's set operations.
 
-use bytes::Bytes;
 use momento_protos::cache_client as pb;
 use tonic::{Request, Response, Status};
 
-use super::common::{
-    bytes, cache, check_elements, check_key, check_size, count, store_status, ttl, type_error,
-    vecs, write_collection, wrong_type, Reply,
-};
+use super::common::{cache, store_status, vecs, Reply};
 use super::DataPlane;
-use crate::stats::Outcome;
-use crate::store::set::Set;
-use crate::store::{Cache, Effect, Lookup, Value};
-
-/// Reads an existing set through `f`; `None` when there is none.
-fn read<T>(cache: &Cache, name: &[u8], f: impl FnOnce(&Set) -> T) -> Result<Option<T>, Status> {
-    check_key(name)?;
-    match cache.read(name, |value| match value {
-        Value::Set(set) => Ok(f(set)),
-        other => Err(wrong_type(other)),
-    }) {
-        Lookup::Hit(answer) => answer.map(Some),
-        Lookup::Miss => Ok(None),
-    }
-}
+use crate::state::rpc::Rpc;
+use crate::store::rules::CollectionTtl;
+use crate::store::set::Difference;
 
 pub fn union(
     plane: &DataPlane,
@@ -33,29 +16,12 @@ pub fn union(
 ) -> Reply<pb::SetUnionResponse> {
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
-    check_key(&r.set_name)?;
-    let ttl = ttl(r.ttl_milliseconds)?;
-    let limits = cache.limits();
-    let elements = bytes(r.elements);
-    let key = Bytes::from(r.set_name);
-    cache
-        .modify(key.clone(), |current| {
-            check_elements(&limits, elements.iter().map(Bytes::as_ref))?;
-            write_collection(
-                &limits,
-                &key,
-                current,
-                ttl,
-                r.refresh_ttl,
-                |set: &mut Set| {
-                    check_size(&limits, &key, set.size_after_union(&elements))?;
-                    set.union(elements);
-                    Ok(())
-                },
-            )
-        })
-        .map_err(store_status)?;
-    count(&plane.shared, "SetUnion", Outcome::Set);
+    let ttl = CollectionTtl::new(r.ttl_milliseconds, r.refresh_ttl).map_err(store_status)?;
+    plane.write(
+        Rpc::SetUnion,
+        cache.set_union(r.set_name, r.elements, ttl),
+        |_| true,
+    )?;
     Ok(Response::new(pb::SetUnionResponse {}))
 }
 
@@ -64,48 +30,26 @@ pub fn difference(
     request: Request<pb::SetDifferenceRequest>,
 ) -> Reply<pb::SetDifferenceResponse> {
     use pb::set_difference_request::subtrahend::SubtrahendSet;
-    use pb::set_difference_request::Difference;
+    use pb::set_difference_request::Difference as Which;
     use pb::set_difference_response::{Found, Missing, Set as S};
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
-    check_key(&r.set_name)?;
-    let difference = r
+    let difference = match r
         .difference
-        .ok_or_else(|| Status::invalid_argument("SetDifference needs a minuend or subtrahend"))?;
-    let found = cache
-        .modify(r.set_name.into(), |current| {
-            let set = match current {
-                None => return Ok((Effect::Unchanged, false)),
-                Some((Value::Set(set), _)) => set,
-                Some((other, _)) => return Err(type_error(other)),
-            };
-            match difference {
-                // stored − given: remove these elements.
-                Difference::Subtrahend(s) => match s.subtrahend_set {
-                    Some(SubtrahendSet::Set(given)) => set.remove(&bytes(given.elements)),
-                    Some(SubtrahendSet::Identity(_)) | None => return Ok((Effect::Removed, true)),
-                },
-                // given − stored: the given elements the set lacks.
-                Difference::Minuend(m) => {
-                    let given = bytes(m.elements);
-                    let keep: Vec<Bytes> =
-                        given.iter().filter(|e| !set.contains(e)).cloned().collect();
-                    let all: Vec<Bytes> = set.iter().cloned().collect();
-                    set.remove(&all);
-                    set.union(keep);
-                }
-            }
-            Ok(if set.is_empty() {
-                (Effect::Removed, true)
-            } else {
-                (Effect::Changed(None), true)
-            })
-        })
-        .map_err(store_status)?;
-    let set = if found {
-        S::Found(Found {})
-    } else {
-        S::Missing(Missing {})
+        .ok_or_else(|| Status::invalid_argument("SetDifference needs a minuend or subtrahend"))?
+    {
+        // stored − given: remove these elements (or all of them).
+        Which::Subtrahend(s) => Difference::Subtrahend(match s.subtrahend_set {
+            Some(SubtrahendSet::Set(given)) => Some(given.elements),
+            Some(SubtrahendSet::Identity(_)) | None => None,
+        }),
+        // given − stored: the given elements the set lacks.
+        Which::Minuend(m) => Difference::Minuend(m.elements),
+    };
+    let changed = cache.set_difference(r.set_name, difference);
+    let set = match plane.write(Rpc::SetDifference, changed, |found| *found)? {
+        true => S::Found(Found {}),
+        false => S::Missing(Missing {}),
     };
     Ok(Response::new(pb::SetDifferenceResponse { set: Some(set) }))
 }
@@ -116,20 +60,13 @@ pub fn fetch(
 ) -> Reply<pb::SetFetchResponse> {
     use pb::set_fetch_response::{Found, Missing, Set as S};
     let cache = cache(&plane.shared, &request)?;
-    let found = read(&cache, &request.into_inner().set_name, |set| {
-        set.iter().map(|e| e.to_vec()).collect::<Vec<_>>()
-    })?;
-    count(
-        &plane.shared,
-        "SetFetch",
-        if found.is_some() {
-            Outcome::Hit
-        } else {
-            Outcome::Miss
-        },
-    );
-    let set = match found {
-        Some(elements) => S::Found(Found { elements }),
+    let set = match plane.read(
+        Rpc::SetFetch,
+        cache.set_fetch(&request.into_inner().set_name),
+    )? {
+        Some(elements) => S::Found(Found {
+            elements: vecs(elements),
+        }),
         None => S::Missing(Missing {}),
     };
     Ok(Response::new(pb::SetFetchResponse { set: Some(set) }))
@@ -143,8 +80,7 @@ pub fn sample(
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
     let limit = usize::try_from(r.limit).unwrap_or(usize::MAX);
-    let found = read(&cache, &r.set_name, |set| set.sample(limit))?;
-    let set = match found {
+    let set = match plane.read(Rpc::SetSample, cache.set_sample(&r.set_name, limit))? {
         Some(elements) => S::Found(Found {
             elements: vecs(elements),
         }),
@@ -160,13 +96,10 @@ pub fn contains(
     use pb::set_contains_response::{Found, Missing, Set as S};
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
-    let found = read(&cache, &r.set_name, |set| {
-        r.elements
-            .iter()
-            .map(|e| set.contains(e))
-            .collect::<Vec<_>>()
-    })?;
-    let set = match found {
+    let set = match plane.read(
+        Rpc::SetContains,
+        cache.set_contains(&r.set_name, &r.elements),
+    )? {
         Some(contains) => S::Found(Found { contains }),
         None => S::Missing(Missing {}),
     };
@@ -179,10 +112,10 @@ pub fn length(
 ) -> Reply<pb::SetLengthResponse> {
     use pb::set_length_response::{Found, Missing, Set as S};
     let cache = cache(&plane.shared, &request)?;
-    let found = read(&cache, &request.into_inner().set_name, |set| {
-        set.len() as u32
-    })?;
-    let set = match found {
+    let set = match plane.read(
+        Rpc::SetLength,
+        cache.set_length(&request.into_inner().set_name),
+    )? {
         Some(length) => S::Found(Found { length }),
         None => S::Missing(Missing {}),
     };
@@ -193,24 +126,7 @@ pub fn pop(plane: &DataPlane, request: Request<pb::SetPopRequest>) -> Reply<pb::
     use pb::set_pop_response::{Found, Missing, Set as S};
     let cache = cache(&plane.shared, &request)?;
     let r = request.into_inner();
-    check_key(&r.set_name)?;
-    let popped = cache
-        .modify(r.set_name.into(), |current| {
-            let set = match current {
-                None => return Ok((Effect::Unchanged, None)),
-                Some((Value::Set(set), _)) => set,
-                Some((other, _)) => return Err(type_error(other)),
-            };
-            let popped = set.pop(r.count as usize);
-            let effect = if set.is_empty() {
-                Effect::Removed
-            } else {
-                Effect::Changed(None)
-            };
-            Ok((effect, Some(popped)))
-        })
-        .map_err(store_status)?;
-    let set = match popped {
+    let set = match plane.read(Rpc::SetPop, cache.set_pop(r.set_name, r.count as usize))? {
         Some(elements) => S::Found(Found {
             elements: vecs(elements),
         }),

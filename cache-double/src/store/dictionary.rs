@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::value::ELEMENT_OVERHEAD;
-use super::StoreError;
+use super::rules::CollectionTtl;
+use super::size::ELEMENT_OVERHEAD;
+use super::{Cache, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dictionary {
@@ -80,6 +81,128 @@ impl Dictionary {
         let new = old.checked_add(amount).ok_or(StoreError::Overflow)?;
         self.insert(field, Bytes::from(new.to_string()));
         Ok(new)
+    }
+}
+
+/// The operations on a cache's dictionaries, with Momento's rules: writes
+/// follow the collection TTL and the size limits; deleting the last field
+/// removes the dictionary.
+impl Cache {
+    /// The values of `fields` (`None` for a field it lacks), if there is a
+    /// dictionary.
+    ///
+    /// # Errors
+    /// An empty key or field, no field, or another type under `key`.
+    pub fn dictionary_get(
+        &self,
+        key: &[u8],
+        fields: &[Vec<u8>],
+    ) -> Result<Option<Vec<Option<Bytes>>>, StoreError> {
+        if fields.is_empty() || fields.iter().any(Vec::is_empty) {
+            return Err(StoreError::Invalid("fields must be non-empty"));
+        }
+        self.read_collection(key, |dictionary: &Dictionary| {
+            fields.iter().map(|f| dictionary.get(f).cloned()).collect()
+        })
+    }
+
+    /// Every field and value, if there is a dictionary.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn dictionary_fetch(&self, key: &[u8]) -> Result<Option<Vec<(Bytes, Bytes)>>, StoreError> {
+        self.read_collection(key, |dictionary: &Dictionary| {
+            dictionary
+                .iter()
+                .map(|(f, v)| (f.clone(), v.clone()))
+                .collect()
+        })
+    }
+
+    /// Sets `items` (field, value), creating the dictionary if needed.
+    ///
+    /// # Errors
+    /// An empty key or field, no item, a TTL of 0, a value or the
+    /// dictionary over its limit, or another type under `key`.
+    pub fn dictionary_set(
+        &self,
+        key: Vec<u8>,
+        items: Vec<(Vec<u8>, Vec<u8>)>,
+        ttl: CollectionTtl,
+    ) -> Result<(), StoreError> {
+        if items.is_empty() || items.iter().any(|(field, _)| field.is_empty()) {
+            return Err(StoreError::Invalid(
+                "items must be non-empty, with non-empty fields",
+            ));
+        }
+        self.limits()
+            .check_elements(items.iter().map(|(_, v)| v.as_slice()))?;
+        let items: Vec<(Bytes, Bytes)> = items
+            .into_iter()
+            .map(|(f, v)| (f.into(), v.into()))
+            .collect();
+        self.write_collection(
+            key.into(),
+            ttl,
+            |dictionary: &mut Dictionary, limits, key| {
+                limits.check_size(key, dictionary.size_after(&items))?;
+                for (field, value) in items {
+                    dictionary.insert(field, value);
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Adds `amount` to the integer in `field`, creating it (and the
+    /// dictionary) at 0; the new value.
+    ///
+    /// # Errors
+    /// An empty key or field, a TTL of 0, a field that is not an integer,
+    /// overflow, or another type under `key`.
+    pub fn dictionary_increment(
+        &self,
+        key: Vec<u8>,
+        field: Vec<u8>,
+        amount: i64,
+        ttl: CollectionTtl,
+    ) -> Result<i64, StoreError> {
+        if field.is_empty() {
+            return Err(StoreError::Invalid("field must be non-empty"));
+        }
+        self.write_collection(key.into(), ttl, |dictionary: &mut Dictionary, _, _| {
+            dictionary.increment(field.into(), amount)
+        })
+    }
+
+    /// Removes `fields` (`None`: the whole dictionary); whether there was one.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn dictionary_delete(
+        &self,
+        key: Vec<u8>,
+        fields: Option<Vec<Vec<u8>>>,
+    ) -> Result<bool, StoreError> {
+        match fields {
+            None => self.remove_collection::<Dictionary>(key.into()),
+            Some(fields) => Ok(self
+                .change_collection(key.into(), None, |dictionary: &mut Dictionary| {
+                    for field in &fields {
+                        dictionary.remove(field);
+                    }
+                    Ok(())
+                })?
+                .is_some()),
+        }
+    }
+
+    /// How many fields, if there is a dictionary.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn dictionary_length(&self, key: &[u8]) -> Result<Option<u32>, StoreError> {
+        self.read_collection(key, |dictionary: &Dictionary| dictionary.len() as u32)
     }
 }
 

@@ -1,13 +1,15 @@
 //! Lists: ordered, duplicates allowed. Fetch and retain slice as Python
 //! does (start inclusive, end exclusive, negative indexes from the end,
 //! bounds clamped); pushes and concatenations can truncate the other end to
-//! a size (0 = no truncation). An emptied list is removed by the caller.
+//! a size (0 = no truncation). An emptied list is removed.
 
 use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::value::ELEMENT_OVERHEAD;
+use super::rules::{ttl, CollectionTtl};
+use super::size::ELEMENT_OVERHEAD;
+use super::{Cache, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct List {
@@ -124,6 +126,148 @@ impl List {
             keep
         });
         self.bytes = self.items.iter().map(|v| cost(v)).sum();
+    }
+}
+
+/// Which end of a list a push, a concatenation or a pop is at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Front,
+    Back,
+}
+
+/// How ListErase picks what to erase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Erase {
+    All,
+    /// `(begin, count)` ranges of indexes.
+    Ranges(Vec<(usize, usize)>),
+}
+
+/// The operations on a cache's lists, with Momento's rules: writes follow
+/// the collection TTL and the size limits; a list emptied is removed.
+impl Cache {
+    /// Adds `values` at `end`, in their order, then truncates the other end
+    /// to `truncate` elements (0: no truncation), creating the list if
+    /// needed; its length after.
+    ///
+    /// # Errors
+    /// An empty key, a TTL of 0, a value over the element limit, the list
+    /// over the item limit even after truncation, or another type.
+    pub fn list_push(
+        &self,
+        key: Vec<u8>,
+        values: Vec<Vec<u8>>,
+        end: End,
+        truncate: u32,
+        ttl: CollectionTtl,
+    ) -> Result<u32, StoreError> {
+        self.limits()
+            .check_elements(values.iter().map(Vec::as_slice))?;
+        let values: Vec<Bytes> = values.into_iter().map(Bytes::from).collect();
+        let added: usize = values.iter().map(|v| cost(v)).sum();
+        let truncate = truncate as usize;
+        self.write_collection(key.into(), ttl, |list: &mut List, limits, key| {
+            // Applied once: to the list, or to a trial copy of it.
+            let apply = move |list: &mut List| match end {
+                End::Front => list.push_front(values, truncate),
+                End::Back => list.push_back(values, truncate),
+            };
+            match limits.check_size(key, list.size() + added) {
+                Ok(()) => apply(list),
+                Err(too_large) if truncate == 0 => return Err(too_large),
+                Err(_) => {
+                    // Truncation may bring it back under the limit: try on a copy.
+                    let mut trial = list.clone();
+                    apply(&mut trial);
+                    limits.check_size(key, trial.size())?;
+                    *list = trial;
+                }
+            }
+            Ok(list.len() as u32)
+        })
+    }
+
+    /// Takes the element at `end`, with the length after, if there is a list.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn list_pop(&self, key: Vec<u8>, end: End) -> Result<Option<(Bytes, u32)>, StoreError> {
+        let popped = self.change_collection(key.into(), None, |list: &mut List| {
+            let value = match end {
+                End::Front => list.pop_front(),
+                End::Back => list.pop_back(),
+            };
+            Ok(value.map(|value| (value, list.len() as u32)))
+        })?;
+        Ok(popped.flatten())
+    }
+
+    /// Erases ranges of indexes, or everything; the length after, if there
+    /// is a list.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn list_erase(&self, key: Vec<u8>, erase: Erase) -> Result<Option<u32>, StoreError> {
+        self.change_collection(key.into(), None, |list: &mut List| {
+            match &erase {
+                Erase::All => list.retain(Some(0), Some(0)),
+                Erase::Ranges(ranges) => list.erase(ranges),
+            }
+            Ok(list.len() as u32)
+        })
+    }
+
+    /// Removes every element equal to `value`; the length after, if there is
+    /// a list.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn list_remove(&self, key: Vec<u8>, value: &[u8]) -> Result<Option<u32>, StoreError> {
+        self.change_collection(key.into(), None, |list: &mut List| {
+            list.remove_value(value);
+            Ok(list.len() as u32)
+        })
+    }
+
+    /// The slice `[start, end)` (Python's rules), if there is a list.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn list_fetch(
+        &self,
+        key: &[u8],
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Option<Vec<Bytes>>, StoreError> {
+        self.read_collection(key, |list: &List| list.fetch(start, end))
+    }
+
+    /// How many elements, if there is a list.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn list_length(&self, key: &[u8]) -> Result<Option<u32>, StoreError> {
+        self.read_collection(key, |list: &List| list.len() as u32)
+    }
+
+    /// Keeps only the slice `[start, end)`; with `refresh`, the list gets a
+    /// new TTL. The length after, if there is a list.
+    ///
+    /// # Errors
+    /// An empty key, a TTL of 0 with `refresh`, or another type.
+    pub fn list_retain(
+        &self,
+        key: Vec<u8>,
+        start: Option<i64>,
+        end: Option<i64>,
+        refresh: Option<u64>,
+    ) -> Result<Option<u32>, StoreError> {
+        let ttl = refresh.map(ttl).transpose()?;
+        self.change_collection(key.into(), ttl, |list: &mut List| {
+            list.retain(start, end);
+            Ok(list.len() as u32)
+        })
     }
 }
 

@@ -1,7 +1,11 @@
 //! The in-memory store: one [`Cache`] per cache name, each a set of shards
 //! holding items with per-item expiry, bounded in bytes and items. What an
-//! item holds is a [`Value`]: a scalar or one of the collections, each in a
-//! module of its own ([`dictionary`], [`list`], [`set`], [`sorted_set`]).
+//! item holds is a [`Value`]: a scalar or one of the collections. Each
+//! family has a module of its own with its structure and the typed
+//! operations the RPCs make on a cache ([`scalar`], [`dictionary`], [`list`],
+//! [`set`], [`sorted_set`]); the rules they share (TTLs, limits, wrong type,
+//! emptied collections) are in [`rules`]; [`topics`] is the topic model.
+//! Nothing here knows gRPC: an operation answers a value or a [`StoreError`].
 //!
 //! Expired items are invisible at once (every read checks the deadline) and
 //! are removed by [`Cache::purge_expired`] (run periodically by the server)
@@ -11,8 +15,12 @@
 
 pub mod dictionary;
 pub mod list;
+pub mod rules;
+pub mod scalar;
 pub mod set;
+pub mod size;
 pub mod sorted_set;
+pub mod topics;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -69,6 +77,9 @@ pub enum StoreError {
     NotAnInteger,
     #[error("ttl must be positive")]
     ZeroTtl,
+    /// A request Momento refuses as INVALID_ARGUMENT (an empty key, a TTL of 0, ...).
+    #[error("{0}")]
+    Invalid(&'static str),
     #[error("increment would overflow a 64-bit integer")]
     Overflow,
 }
@@ -568,7 +579,7 @@ mod tests {
                 Ok((Effect::Changed(None), ()))
             })
             .unwrap();
-        assert_eq!(cache.bytes(), one + 1 + value::ELEMENT_OVERHEAD);
+        assert_eq!(cache.bytes(), one + 1 + size::ELEMENT_OVERHEAD);
         assert_eq!(cache.by_type()[&ItemType::List].0, 1);
         cache
             .modify("l".into(), |_| Ok((Effect::Removed, ())))

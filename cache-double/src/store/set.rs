@@ -5,7 +5,9 @@ use bytes::Bytes;
 use indexmap::IndexSet;
 use rand::seq::index::sample;
 
-use super::value::ELEMENT_OVERHEAD;
+use super::rules::CollectionTtl;
+use super::size::ELEMENT_OVERHEAD;
+use super::{Cache, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Set {
@@ -80,6 +82,117 @@ impl Set {
         let popped = self.sample(count);
         self.remove(&popped);
         popped
+    }
+}
+
+/// SetDifference's two directions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// The set minus these elements (`None`: minus itself, deleting it).
+    Subtrahend(Option<Vec<Vec<u8>>>),
+    /// These elements minus the set: the set keeps the given ones it lacks.
+    Minuend(Vec<Vec<u8>>),
+}
+
+/// The operations on a cache's sets, with Momento's rules: writes follow the
+/// collection TTL and the size limits; a set emptied is removed.
+impl Cache {
+    /// Adds `elements`, creating the set if needed.
+    ///
+    /// # Errors
+    /// An empty key, a TTL of 0, an element or the set over its limit, or
+    /// another type under `key`.
+    pub fn set_union(
+        &self,
+        key: Vec<u8>,
+        elements: Vec<Vec<u8>>,
+        ttl: CollectionTtl,
+    ) -> Result<(), StoreError> {
+        self.limits()
+            .check_elements(elements.iter().map(Vec::as_slice))?;
+        let elements: Vec<Bytes> = elements.into_iter().map(Bytes::from).collect();
+        self.write_collection(key.into(), ttl, |set: &mut Set, limits, key| {
+            limits.check_size(key, set.size_after_union(&elements))?;
+            set.union(elements);
+            Ok(())
+        })
+    }
+
+    /// Takes a difference; whether there was a set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn set_difference(&self, key: Vec<u8>, difference: Difference) -> Result<bool, StoreError> {
+        let changed = match difference {
+            Difference::Subtrahend(None) => return self.remove_collection::<Set>(key.into()),
+            Difference::Subtrahend(Some(given)) => {
+                let given: Vec<Bytes> = given.into_iter().map(Bytes::from).collect();
+                self.change_collection(key.into(), None, |set: &mut Set| {
+                    set.remove(&given);
+                    Ok(())
+                })?
+            }
+            Difference::Minuend(given) => {
+                self.change_collection(key.into(), None, |set: &mut Set| {
+                    let keep: Vec<Bytes> = given
+                        .into_iter()
+                        .filter(|e| !set.contains(e))
+                        .map(Bytes::from)
+                        .collect();
+                    let all: Vec<Bytes> = set.iter().cloned().collect();
+                    set.remove(&all);
+                    set.union(keep);
+                    Ok(())
+                })?
+            }
+        };
+        Ok(changed.is_some())
+    }
+
+    /// Every element, if there is a set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn set_fetch(&self, key: &[u8]) -> Result<Option<Vec<Bytes>>, StoreError> {
+        self.read_collection(key, |set: &Set| set.iter().cloned().collect())
+    }
+
+    /// Up to `limit` distinct random elements, if there is a set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn set_sample(&self, key: &[u8], limit: usize) -> Result<Option<Vec<Bytes>>, StoreError> {
+        self.read_collection(key, |set: &Set| set.sample(limit))
+    }
+
+    /// Whether the set holds each element, if there is a set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn set_contains(
+        &self,
+        key: &[u8],
+        elements: &[Vec<u8>],
+    ) -> Result<Option<Vec<bool>>, StoreError> {
+        self.read_collection(key, |set: &Set| {
+            elements.iter().map(|e| set.contains(e)).collect()
+        })
+    }
+
+    /// How many elements, if there is a set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn set_length(&self, key: &[u8]) -> Result<Option<u32>, StoreError> {
+        self.read_collection(key, |set: &Set| set.len() as u32)
+    }
+
+    /// Removes and returns up to `count` random elements, if there is a set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn set_pop(&self, key: Vec<u8>, count: usize) -> Result<Option<Vec<Bytes>>, StoreError> {
+        self.change_collection(key.into(), None, |set: &mut Set| Ok(set.pop(count)))
     }
 }
 

@@ -8,7 +8,9 @@ use std::ops::Bound;
 
 use bytes::Bytes;
 
-use super::value::ELEMENT_OVERHEAD;
+use super::rules::{check_key, ttl, CollectionTtl};
+use super::size::ELEMENT_OVERHEAD;
+use super::{Cache, Effect, StoreError, Value};
 
 /// A score that orders totally (so it can key a `BTreeSet`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -205,6 +207,211 @@ fn within(score: f64, min: Bound<f64>, max: Bound<f64>) -> bool {
         Bound::Unbounded => true,
     };
     above && below
+}
+
+/// Which elements SortedSetFetch returns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Range {
+    /// Ranked `[start, end)` (negative from the end, `None` unbounded).
+    ByRank {
+        start: Option<i64>,
+        end: Option<i64>,
+    },
+    /// Scored within the bounds, after `offset`, at most `count`.
+    ByScore {
+        min: Bound<f64>,
+        max: Bound<f64>,
+        offset: usize,
+        count: Option<usize>,
+    },
+}
+
+/// The operations on a cache's sorted sets, with Momento's rules: writes
+/// follow the collection TTL and the size limits; a sorted set emptied is
+/// removed.
+impl Cache {
+    /// Puts `elements` (value, score), creating the sorted set if needed.
+    ///
+    /// # Errors
+    /// An empty key, a TTL of 0, an element or the set over its limit, or
+    /// another type under `key`.
+    pub fn sorted_set_put(
+        &self,
+        key: Vec<u8>,
+        elements: Vec<(Vec<u8>, f64)>,
+        ttl: CollectionTtl,
+    ) -> Result<(), StoreError> {
+        self.limits()
+            .check_elements(elements.iter().map(|(v, _)| v.as_slice()))?;
+        let elements: Vec<(Bytes, f64)> =
+            elements.into_iter().map(|(v, s)| (v.into(), s)).collect();
+        self.write_collection(key.into(), ttl, |set: &mut SortedSet, limits, key| {
+            let values: Vec<&Bytes> = elements.iter().map(|(v, _)| v).collect();
+            limits.check_size(key, set.size_after_put(&values))?;
+            for (value, score) in elements {
+                set.put(value, score);
+            }
+            Ok(())
+        })
+    }
+
+    /// The elements in `range`, in the given order, if there is a sorted set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn sorted_set_fetch(
+        &self,
+        key: &[u8],
+        range: Range,
+        descending: bool,
+    ) -> Result<Option<Vec<(Bytes, f64)>>, StoreError> {
+        self.read_collection(key, |set: &SortedSet| match range {
+            Range::ByRank { start, end } => set.by_rank(start, end, descending),
+            Range::ByScore {
+                min,
+                max,
+                offset,
+                count,
+            } => set.by_score(min, max, offset, count, descending),
+        })
+    }
+
+    /// Each value's score (`None` for a value it lacks), if there is a sorted set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn sorted_set_scores(
+        &self,
+        key: &[u8],
+        values: &[Vec<u8>],
+    ) -> Result<Option<Vec<Option<f64>>>, StoreError> {
+        self.read_collection(key, |set: &SortedSet| {
+            values.iter().map(|v| set.score(v)).collect()
+        })
+    }
+
+    /// Removes `values` (`None`: the whole sorted set); whether there was one.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn sorted_set_remove(
+        &self,
+        key: Vec<u8>,
+        values: Option<Vec<Vec<u8>>>,
+    ) -> Result<bool, StoreError> {
+        match values {
+            None => self.remove_collection::<SortedSet>(key.into()),
+            Some(values) => Ok(self
+                .change_collection(key.into(), None, |set: &mut SortedSet| {
+                    for value in &values {
+                        set.remove(value);
+                    }
+                    Ok(())
+                })?
+                .is_some()),
+        }
+    }
+
+    /// Adds `amount` to `value`'s score (0 when absent), creating it and the
+    /// sorted set if needed; the new score.
+    ///
+    /// # Errors
+    /// An empty key, a TTL of 0, the value or the set over its limit, or
+    /// another type under `key`.
+    pub fn sorted_set_increment(
+        &self,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        amount: f64,
+        ttl: CollectionTtl,
+    ) -> Result<f64, StoreError> {
+        self.limits().check_elements([value.as_slice()])?;
+        let value = Bytes::from(value);
+        self.write_collection(key.into(), ttl, |set: &mut SortedSet, limits, key| {
+            limits.check_size(key, set.size_after_put(&[&value]))?;
+            Ok(set.increment(value, amount))
+        })
+    }
+
+    /// `value`'s rank in the given order: the outer `None` when there is no
+    /// sorted set, the inner when it lacks the value.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn sorted_set_rank(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        descending: bool,
+    ) -> Result<Option<Option<u64>>, StoreError> {
+        self.read_collection(key, |set: &SortedSet| set.rank(value, descending))
+    }
+
+    /// How many elements, if there is a sorted set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn sorted_set_length(&self, key: &[u8]) -> Result<Option<u32>, StoreError> {
+        self.read_collection(key, |set: &SortedSet| set.len() as u32)
+    }
+
+    /// How many scores lie within the bounds, if there is a sorted set.
+    ///
+    /// # Errors
+    /// An empty key, or another type under `key`.
+    pub fn sorted_set_length_by_score(
+        &self,
+        key: &[u8],
+        min: Bound<f64>,
+        max: Bound<f64>,
+    ) -> Result<Option<u32>, StoreError> {
+        self.read_collection(key, |set: &SortedSet| set.count_by_score(min, max) as u32)
+    }
+
+    /// Stores the union of the weighted `sources` (missing ones count as
+    /// empty) under `key`, overwriting it (it is a source only if listed),
+    /// with the TTL; removed when the union is empty. Its length.
+    ///
+    /// # Errors
+    /// An empty key, no source, a TTL of 0, the union over the item limit,
+    /// or another type under `key` or a source.
+    pub fn sorted_set_union_store(
+        &self,
+        key: Vec<u8>,
+        sources: &[(Vec<u8>, f64)],
+        aggregate: Aggregate,
+        ttl_ms: u64,
+    ) -> Result<u32, StoreError> {
+        check_key(&key)?;
+        if sources.is_empty() {
+            return Err(StoreError::Invalid("sources must not be empty"));
+        }
+        let ttl = ttl(ttl_ms)?;
+        // Copies of the sources (each under its own lock), then one write.
+        let mut copies: Vec<(Option<SortedSet>, f64)> = Vec::with_capacity(sources.len());
+        for (source, weight) in sources {
+            copies.push((self.read_collection(source, SortedSet::clone)?, *weight));
+        }
+        let sources: Vec<(Option<&SortedSet>, f64)> =
+            copies.iter().map(|(s, w)| (s.as_ref(), *w)).collect();
+        let union = SortedSet::union(&sources, aggregate);
+        let length = union.len() as u32;
+        let limits = self.limits();
+        let key = Bytes::from(key);
+        self.modify(key.clone(), |current| {
+            if let Some((other, _)) = current.filter(|(v, _)| !matches!(v, Value::SortedSet(_))) {
+                return Err(StoreError::WrongType {
+                    found: other.item_type().name(),
+                });
+            }
+            if union.is_empty() {
+                return Ok((Effect::Removed, ()));
+            }
+            limits.check_size(&key, union.size())?;
+            Ok((Effect::Put(Value::SortedSet(union), Some(ttl)), ()))
+        })?;
+        Ok(length)
+    }
 }
 
 #[cfg(test)]

@@ -9,9 +9,6 @@ use super::list::List;
 use super::set::Set;
 use super::sorted_set::SortedSet;
 
-/// Bytes charged per collection element on top of its own bytes.
-pub const ELEMENT_OVERHEAD: usize = 16;
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Scalar(Bytes),

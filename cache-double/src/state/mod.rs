@@ -1,4 +1,9 @@
-//! State shared by the gRPC services, the fault layer and the admin endpoint.
+//! State shared by the gRPC services, the fault layer and the admin endpoint:
+//! the caches and topics (the store's), the RPC table and its counters, the
+//! block switch and the injected faults.
+
+pub mod rpc;
+pub mod stats;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +15,8 @@ use parking_lot::RwLock;
 use tokio::sync::watch;
 use tonic::{Code, Status};
 
-use crate::pubsub::Topics;
-use crate::stats::Stats;
+use self::stats::Stats;
+use crate::store::topics::Topics;
 use crate::store::{Cache, Limits};
 
 /// Everything one running double knows.
