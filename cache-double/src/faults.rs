@@ -28,19 +28,15 @@ use tonic::body::Body;
 use tonic::{Code, Status};
 
 use crate::state::rpc::Rpc;
-use crate::state::Shared;
+use crate::state::{Injected, Shared};
 
-/// Process-wide fault settings, fixed when the double starts.
+/// Fault settings the double starts with.
 #[derive(Debug, Clone, Default)]
 pub struct FaultConfig {
     /// When set, every RPC must carry exactly this `authorization` value.
     pub api_key: Option<String>,
-    /// Added before every reply, to mimic a network hop (e.g. 1.8 ms from Lambda).
-    pub latency: Duration,
-    /// Fraction (0.0–1.0) of RPCs answered with `error_code` instead.
-    pub error_rate: f64,
-    /// The code used by `error_rate`.
-    pub error_code: Option<Code>,
+    /// Latency and error rate at start (`/faults` changes them later).
+    pub injected: Injected,
 }
 
 /// Parses momento-local's kebab-case error names (`resource-exhausted`).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cache_double::faults::parse_code;
-use cache_double::{serve, DoubleConfig, FaultConfig, Limits};
+use cache_double::{serve, DoubleConfig, FaultConfig, Injected, Limits};
 use clap::Parser;
 
 /// A Momento-compatible cache server (gRPC, plaintext) for local development
@@ -141,9 +141,11 @@ async fn main() -> anyhow::Result<()> {
         },
         faults: FaultConfig {
             api_key: args.api_key,
-            latency: args.latency,
-            error_rate: args.error_rate,
-            error_code: Some(args.error_code),
+            injected: Injected {
+                latency: args.latency,
+                error_rate: args.error_rate,
+                error_code: Some(args.error_code),
+            },
         },
         caches: args.caches,
     };

@@ -101,11 +101,7 @@ async fn serve_shared(
     // oversize item reaches our check (RESOURCE_EXHAUSTED, like Momento)
     // instead of tonic's 4 MiB decoder limit.
     let max_message = shared.limits.max_item_bytes + 64 * 1024;
-    *shared.injected.write() = Injected {
-        latency: faults.latency,
-        error_rate: faults.error_rate,
-        error_code: faults.error_code,
-    };
+    *shared.injected.write() = faults.injected;
     let gate = GateLayer::new(shared.clone(), Arc::new(Faults::new(faults)));
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let result = Server::builder()

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use cache_client::{connect, local_api_key, ApiKey, ClientSettings};
-use cache_double::{DoubleConfig, FaultConfig, Limits};
+use cache_double::{DoubleConfig, FaultConfig, Injected, Limits};
 use momento::cache::{
     CollectionTtl, CreateCacheResponse, DecreaseTtlResponse, DictionaryFetchResponse,
     DictionaryGetFieldResponse, DictionaryIncrementRequest, DictionaryLengthResponse,
@@ -718,7 +718,10 @@ async fn header_driven_delay() {
 #[tokio::test]
 async fn delay_beyond_the_client_deadline_fails_the_call() {
     let faults = FaultConfig {
-        latency: Duration::from_millis(300),
+        injected: Injected {
+            latency: Duration::from_millis(300),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let double = start(DoubleConfig {
@@ -744,7 +747,10 @@ async fn delay_beyond_the_client_deadline_fails_the_call() {
 #[tokio::test]
 async fn process_wide_latency_and_error_rate() {
     let faults = FaultConfig {
-        latency: Duration::from_millis(20),
+        injected: Injected {
+            latency: Duration::from_millis(20),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let double = start(DoubleConfig {
@@ -758,8 +764,11 @@ async fn process_wide_latency_and_error_rate() {
     assert!(started.elapsed() >= Duration::from_millis(20));
 
     let faults = FaultConfig {
-        error_rate: 1.0,
-        error_code: Some(tonic::Code::Internal),
+        injected: Injected {
+            error_rate: 1.0,
+            error_code: Some(tonic::Code::Internal),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let double = start(DoubleConfig {
