@@ -162,6 +162,27 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl Options {
+    /// What the flags cannot say one at a time: `--aggregate` goes with the
+    /// batched strategy, and more than PutRecords' 500 records per call only
+    /// with `--aggregate`.
+    ///
+    /// # Errors
+    /// The message for the flags that do not go together.
+    pub fn check(&self) -> Result<(), String> {
+        if self.aggregate && self.strategy != Strategy::Batched {
+            return Err(
+                "--aggregate packs records for PutRecords: use it with --strategy batched".into(),
+            );
+        }
+        if !self.aggregate && self.batch_size as usize > MAX_BATCH_RECORDS {
+            return Err(format!(
+                "--batch-size {} is over PutRecords' {MAX_BATCH_RECORDS} records (more only with --aggregate)",
+                self.batch_size
+            ));
+        }
+        Ok(())
+    }
+
     /// Records this run produces.
     pub fn total_records(&self) -> u64 {
         self.total
@@ -309,15 +330,7 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
         .stream
         .clone()
         .ok_or_else(|| anyhow::anyhow!("no stream given (--stream or KINESIS_STREAM_NAME)"))?;
-    anyhow::ensure!(
-        !options.aggregate || options.strategy == Strategy::Batched,
-        "--aggregate packs records for PutRecords: use it with --strategy batched"
-    );
-    anyhow::ensure!(
-        options.aggregate || options.batch_size as usize <= MAX_BATCH_RECORDS,
-        "--batch-size {} is over PutRecords' {MAX_BATCH_RECORDS} records (more only with --aggregate)",
-        options.batch_size
-    );
+    options.check().map_err(anyhow::Error::msg)?;
     let mut sender = Sender::new(client, stream, options.strategy, options.retry_deadline);
     if options.aggregate {
         sender = sender.with_aggregation(options.aggregate_max_bytes);

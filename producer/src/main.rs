@@ -1,11 +1,16 @@
 //! `producer`: write ModelOne records to Kinesis (see `--help`).
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use producer::Options;
 
 #[tokio::main]
 async fn main() {
     let options = Options::parse();
+    if let Err(message) = options.check() {
+        Options::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     match produce(&options).await {
         Ok(summary) => {
             if options.json {

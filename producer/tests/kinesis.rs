@@ -170,6 +170,9 @@ fn bad_arguments_are_refused() {
         &["-c", "0", "--dry-run"][..],
         &["--batch-size", "501", "--dry-run"],
         &["--locations", "Car:0", "--dry-run"],
+        &["--aggregate", "--strategy", "single", "--dry-run"],
+        &["--aggregate", "--aggregate-max-bytes", "10", "--dry-run"],
+        &["--aggregate-max-bytes", "2048", "--dry-run"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
