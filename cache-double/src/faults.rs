@@ -152,6 +152,21 @@ impl Faults {
     }
 }
 
+/// A `grpc-timeout` header's duration: digits, then H, M, S, m, u or n.
+fn grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.saturating_mul(3600)),
+        "M" => Duration::from_secs(amount.saturating_mul(60)),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
 /// momento-local's mid-stream error: after `after` messages, the stream ends
 /// with `status`. Read per stream, so a client that reconnects with the same
 /// headers meets it again.
@@ -250,8 +265,22 @@ where
         // The clone-and-swap dance: the clone may not be ready, the original is.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        let deadline = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(grpc_timeout);
         Box::pin(async move {
             if !plan.delay.is_zero() {
+                // A client that gives up first gets DEADLINE_EXCEEDED at its
+                // deadline, as from a server across a network (tonic's own
+                // timeout would answer CANCELLED).
+                if let Some(deadline) = deadline.filter(|d| *d <= plan.delay) {
+                    crate::delay::sleep(deadline).await;
+                    shared.stats.error(rpc);
+                    let status = Status::deadline_exceeded("the deadline passed before the reply");
+                    return Ok(status.into_http());
+                }
                 crate::delay::sleep(plan.delay).await;
             }
             let response = match plan.error {
@@ -273,6 +302,62 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A client's deadline (`grpc-timeout`) shorter than the injected latency
+    /// is answered DEADLINE_EXCEEDED at the deadline, as a server across a
+    /// network would be seen to (tonic's own timeout answers CANCELLED).
+    #[tokio::test]
+    async fn a_deadline_shorter_than_the_latency_is_deadline_exceeded_at_the_deadline() {
+        use tower::{Layer, Service};
+        let shared = Arc::new(Shared::new(crate::store::Limits::default()));
+        *shared.injected.write() = Injected {
+            latency: Duration::from_millis(200),
+            ..Default::default()
+        };
+        let layer = GateLayer::new(
+            shared.clone(),
+            Arc::new(Faults::new(FaultConfig::default())),
+        );
+        let inner = tower::service_fn(|_: Request<Body>| async {
+            let mut ok = Response::new(Body::empty());
+            ok.headers_mut()
+                .insert("grpc-status", http::HeaderValue::from_static("0"));
+            Ok::<_, Infallible>(ok)
+        });
+        let mut gate = layer.layer(inner);
+        let call = |timeout: &'static str| {
+            Request::builder()
+                .uri("/cache_client.Scs/Get")
+                .header("grpc-timeout", timeout)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let started = std::time::Instant::now();
+        let response = gate.call(call("30m")).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(response.headers()["grpc-status"], "4", "DEADLINE_EXCEEDED");
+        assert!(
+            took >= Duration::from_millis(30) && took < Duration::from_millis(200),
+            "{took:?}"
+        );
+        let response = gate.call(call("5S")).await.unwrap();
+        assert_eq!(
+            response.headers()["grpc-status"],
+            "0",
+            "room for the latency: through"
+        );
+        assert_eq!(shared.stats.snapshot().rpcs["Get"].errors, 1);
+    }
+
+    #[test]
+    fn grpc_timeouts_parse() {
+        assert_eq!(grpc_timeout("1m"), Some(Duration::from_millis(1)));
+        assert_eq!(grpc_timeout("15S"), Some(Duration::from_secs(15)));
+        assert_eq!(grpc_timeout("2500u"), Some(Duration::from_micros(2500)));
+        assert_eq!(grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(grpc_timeout("9x"), None);
+        assert_eq!(grpc_timeout(""), None);
+    }
 
     #[test]
     fn error_names_parse() {
