@@ -14,9 +14,10 @@ fuzz_target!(|data: &[u8]| {
     for record in &input.records {
         let shard = record.shard_id();
         assert!(!shard.contains(':'));
-        match record.user_records() {
-            Ok(users) => {
-                for user in users {
+        match record.unpack() {
+            Ok(unpacked) => {
+                assert!(unpacked.aggregate || unpacked.users.len() == 1);
+                for user in unpacked.users {
                     match user.decode() {
                         Ok(decoded) => decoded.validate().expect("a decoded record is valid"),
                         Err(poison) => assert!(matches!(

@@ -14,7 +14,7 @@ use model::{EnrichedModelOne, ModelOne};
 use serde::Serialize;
 
 use crate::dead_letter::{DeadLetter, DeadLetters};
-use crate::event::{InputRecord, KinesisInput, Poison, UserRecord};
+use crate::event::{InputRecord, KinesisInput, Poison, Unpacked, UserRecord};
 use crate::lookup::{Answer, LookupCounts, TieredLookup};
 use crate::output::{Output, OutputLineRef, MESSAGE};
 
@@ -98,13 +98,9 @@ impl Consumer {
         let mut aggregates = 0;
         let mut units: Vec<Unit> = Vec::with_capacity(records.len());
         for (index, record) in records.iter().enumerate() {
-            match record.user_records() {
-                Ok(users) => {
-                    aggregates += usize::from(
-                        users
-                            .first()
-                            .is_some_and(|u| u.subsequence_number.is_some()),
-                    );
+            match record.unpack() {
+                Ok(Unpacked { aggregate, users }) => {
+                    aggregates += usize::from(aggregate);
                     units.extend(users.into_iter().map(|user| Unit {
                         record: index,
                         decoded: user.decode(),

@@ -100,6 +100,15 @@ impl UserRecord {
     }
 }
 
+/// A Kinesis record unpacked into its user records, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unpacked {
+    /// Whether the record was a KPL aggregate (counted apart in the metrics,
+    /// even when it holds no user record).
+    pub aggregate: bool,
+    pub users: Vec<UserRecord>,
+}
+
 impl InputRecord {
     /// Base64, then KPL deaggregation: the record's user records, in order.
     /// A plain record is its own one user record; an aggregate of none has
@@ -110,7 +119,7 @@ impl InputRecord {
     /// it starts like an aggregate but cannot be read (a checksum that does
     /// not match, a protobuf that does not decode): awslabs' libraries hand
     /// such a record on whole, and so it is dead-lettered whole.
-    pub fn user_records(&self) -> Result<Vec<UserRecord>, Poison> {
+    pub fn unpack(&self) -> Result<Unpacked, Poison> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(self.kinesis.data.as_bytes())
             .map_err(|e| Poison {
@@ -118,21 +127,27 @@ impl InputRecord {
                 detail: format!("data is not base64: {e}"),
             })?;
         match kpl_aggregation::deaggregate(&bytes) {
-            Deaggregated::Plain => Ok(vec![UserRecord {
-                subsequence_number: None,
-                partition_key: self.kinesis.partition_key.clone(),
-                explicit_hash_key: None,
-                data: bytes,
-            }]),
-            Deaggregated::Aggregated(users) => Ok(users
-                .into_iter()
-                .map(|user| UserRecord {
-                    subsequence_number: Some(user.subsequence_number),
-                    partition_key: user.partition_key,
-                    explicit_hash_key: user.explicit_hash_key,
-                    data: user.data,
-                })
-                .collect()),
+            Deaggregated::Plain => Ok(Unpacked {
+                aggregate: false,
+                users: vec![UserRecord {
+                    subsequence_number: None,
+                    partition_key: self.kinesis.partition_key.clone(),
+                    explicit_hash_key: None,
+                    data: bytes,
+                }],
+            }),
+            Deaggregated::Aggregated(users) => Ok(Unpacked {
+                aggregate: true,
+                users: users
+                    .into_iter()
+                    .map(|user| UserRecord {
+                        subsequence_number: Some(user.subsequence_number),
+                        partition_key: user.partition_key,
+                        explicit_hash_key: user.explicit_hash_key,
+                        data: user.data,
+                    })
+                    .collect(),
+            }),
             Deaggregated::Corrupt(why) => Err(Poison {
                 reason: "bad_aggregate",
                 detail: format!("the record starts like a KPL aggregate but {why}"),

@@ -28,6 +28,6 @@ mod output;
 pub use batch::{BatchReport, BatchResult, Consumer};
 pub use config::{Config, ConfigError};
 pub use dead_letter::{DeadLetter, DeadLetters};
-pub use event::{InputKinesis, InputRecord, KinesisInput, Poison, UserRecord};
+pub use event::{InputKinesis, InputRecord, KinesisInput, Poison, Unpacked, UserRecord};
 pub use init::{init, read_api_key, InitError, PLACEHOLDER_PREFIX};
 pub use output::{Captured, Output, OutputLine};

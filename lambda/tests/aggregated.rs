@@ -23,6 +23,14 @@ fn aggregate(users: &[(String, Vec<u8>)]) -> Vec<u8> {
     aggregator.finish().unwrap().data
 }
 
+/// An aggregate of no user record: magic, a protobuf holding only a
+/// partition key table (field 1, "unused"), its MD5. KPL never writes one;
+/// it is read as an aggregate with nothing in it.
+const EMPTY_AGGREGATE: [u8; 28] = [
+    0xF3, 0x89, 0x9A, 0xC2, 0x0A, 0x06, b'u', b'n', b'u', b's', b'e', b'd', 0xb5, 0x89, 0x1f, 0x20,
+    0xb5, 0xb7, 0xb4, 0x2b, 0x10, 0x6f, 0x41, 0x39, 0xd9, 0xb4, 0x25, 0x40,
+];
+
 fn valid(location: &str) -> (String, Vec<u8>) {
     let model = ModelOne::new(location);
     (model.id.clone(), model.to_json())
@@ -53,6 +61,7 @@ async fn each_user_record_of_a_mixed_batch_gets_its_own_fate() {
     let mut corrupt = aggregate(&[valid("Car"), valid("Car")]);
     *corrupt.last_mut().unwrap() ^= 1;
     let corrupt_seq = events.data(0, "corrupt", corrupt.clone());
+    events.data(0, "empty", EMPTY_AGGREGATE.to_vec());
     let after = events.record(1, "Diner");
     let event = events.build();
 
@@ -61,8 +70,8 @@ async fn each_user_record_of_a_mixed_batch_gets_its_own_fate() {
     let report = &result.report;
     assert_eq!(
         (report.records, report.aggregates, report.user_records),
-        (4, 2, 7),
-        "4 Kinesis records, 2 of them aggregates (one unreadable), 7 user records"
+        (5, 3, 7),
+        "5 Kinesis records, 3 of them aggregates (one unreadable, one empty), 7 user records"
     );
     assert_eq!((report.enriched, report.dead_lettered), (4, 4));
 

@@ -150,8 +150,8 @@ async fn a_filter_and_tumbling_windows_account_for_every_record() {
                 let locations: Vec<String> = input
                     .records
                     .iter()
-                    .filter_map(|r| r.user_records().ok())
-                    .flatten()
+                    .filter_map(|r| r.unpack().ok())
+                    .flat_map(|unpacked| unpacked.users)
                     .filter_map(|u| u.decode().ok().map(|m| m.read_location))
                     .collect();
                 let result = consumer.handle(input).await;
