@@ -130,7 +130,12 @@ impl Consumer {
                 // Taken, not cloned: nothing reads it after the lookup.
                 let decoded = std::mem::replace(&mut unit.decoded, Err(TAKEN));
                 let letter = |reason: &str, detail: String| {
-                    Fate::Poison(DeadLetter::new(record, unit.user.as_ref(), reason, detail))
+                    Fate::Poison(DeadLetter::new(
+                        record,
+                        unit.user.as_ref().and_then(UserRecord::packed),
+                        reason,
+                        detail,
+                    ))
                 };
                 match decoded {
                     Err(poison) => letter(poison.reason, poison.detail),
@@ -227,7 +232,7 @@ impl Consumer {
                     message: MESSAGE,
                     shard_id: record.shard_id(),
                     sequence_number: &record.kinesis.sequence_number,
-                    subsequence_number: unit.user.as_ref().and_then(|u| u.subsequence_number),
+                    subsequence_number: unit.user.as_ref().and_then(UserRecord::subsequence_number),
                     record: enriched,
                 };
                 serde_json::to_writer(&mut lines, &line).expect("output lines serialize");

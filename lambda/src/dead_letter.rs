@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use base64::Engine;
 
-use crate::event::{InputRecord, UserRecord};
+use crate::event::InputRecord;
 
 /// SQS's limit on a message.
 #[cfg(test)]
@@ -60,15 +60,15 @@ impl DeadLetter {
         }
     }
 
-    /// The letter for `user` of `record`, or for the whole record (`None`:
-    /// its data could not be unpacked into user records).
+    /// The letter for a user record of `record`: `packed` when it came out of
+    /// an aggregate, `None` for a plain record or for a whole record whose
+    /// data could not be unpacked into user records.
     pub fn new(
         record: &InputRecord,
-        user: Option<&UserRecord>,
+        packed: Option<&kpl_aggregation::UserRecord>,
         reason: &str,
         detail: String,
     ) -> Self {
-        let packed = user.filter(|u| u.subsequence_number.is_some());
         let encoded;
         let data = match packed {
             Some(user) => {
@@ -83,7 +83,7 @@ impl DeadLetter {
             detail,
             shard_id: record.shard_id().to_owned(),
             sequence_number: record.kinesis.sequence_number.clone(),
-            subsequence_number: packed.and_then(|u| u.subsequence_number),
+            subsequence_number: packed.map(|u| u.subsequence_number),
             partition_key: packed.map_or_else(
                 || record.kinesis.partition_key.clone(),
                 |u| u.partition_key.clone(),

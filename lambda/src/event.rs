@@ -75,25 +75,43 @@ pub struct Poison {
 }
 
 /// One user record: a plain Kinesis record, or one a producer packed into an
-/// aggregate (KPL aggregation), with its place in it.
+/// aggregate (KPL aggregation), with its own keys and its place in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRecord {
-    /// Its position in its aggregate, from 0; `None` for a plain record.
-    pub subsequence_number: Option<u64>,
-    pub partition_key: String,
-    /// The explicit hash key its producer gave it inside an aggregate.
-    pub explicit_hash_key: Option<String>,
-    /// Its data, base64 decoded.
-    pub data: Vec<u8>,
+pub enum UserRecord {
+    /// A plain record's data, base64 decoded; its keys are the Kinesis record's.
+    Plain(Vec<u8>),
+    /// A user record out of an aggregate.
+    Packed(kpl_aggregation::UserRecord),
 }
 
 impl UserRecord {
+    pub fn data(&self) -> &[u8] {
+        match self {
+            UserRecord::Plain(data) => data,
+            UserRecord::Packed(user) => &user.data,
+        }
+    }
+
+    /// The user record with its keys and subsequence number, if it came out
+    /// of an aggregate.
+    pub fn packed(&self) -> Option<&kpl_aggregation::UserRecord> {
+        match self {
+            UserRecord::Plain(_) => None,
+            UserRecord::Packed(user) => Some(user),
+        }
+    }
+
+    /// Its position in its aggregate, from 0; `None` for a plain record.
+    pub fn subsequence_number(&self) -> Option<u64> {
+        self.packed().map(|user| user.subsequence_number)
+    }
+
     /// The record decoder, with its limits (64 KiB) applied to this user record.
     ///
     /// # Errors
     /// [`Poison`] saying why the record is unusable.
     pub fn decode(&self) -> Result<ModelOne, Poison> {
-        ModelOne::decode(&self.data).map_err(|e| Poison {
+        ModelOne::decode(self.data()).map_err(|e| Poison {
             reason: e.kind(),
             detail: e.to_string(),
         })
@@ -129,24 +147,11 @@ impl InputRecord {
         match kpl_aggregation::deaggregate(&bytes) {
             Deaggregated::Plain => Ok(Unpacked {
                 aggregate: false,
-                users: vec![UserRecord {
-                    subsequence_number: None,
-                    partition_key: self.kinesis.partition_key.clone(),
-                    explicit_hash_key: None,
-                    data: bytes,
-                }],
+                users: vec![UserRecord::Plain(bytes)],
             }),
             Deaggregated::Aggregated(users) => Ok(Unpacked {
                 aggregate: true,
-                users: users
-                    .into_iter()
-                    .map(|user| UserRecord {
-                        subsequence_number: Some(user.subsequence_number),
-                        partition_key: user.partition_key,
-                        explicit_hash_key: user.explicit_hash_key,
-                        data: user.data,
-                    })
-                    .collect(),
+                users: users.into_iter().map(UserRecord::Packed).collect(),
             }),
             Deaggregated::Corrupt(why) => Err(Poison {
                 reason: "bad_aggregate",
