@@ -8,7 +8,8 @@
 //!   one set of default [`Names`].
 //! - [`install`]: moto server, cargo-lambda and Rust targets installed when
 //!   missing, once per machine even when several processes ask at once.
-//! - [`stream_records`]: everything that reached a stream, for delivery checks.
+//! - [`create_stream`], [`stream_records`]: a stream of a test's own, and
+//!   everything that reached a stream, for delivery checks.
 //! - [`proxy`]: a proxy in front of an emulator's AWS API that lets a test
 //!   refuse or throttle chosen calls or entries.
 //!
@@ -34,7 +35,7 @@ pub use local::{Aws, Emulators};
 pub use moto::{answers_http, find_or_install_moto, MotoServer};
 pub use names::Names;
 pub use provision::{provision, Provisioned};
-pub use stream::stream_records;
+pub use stream::{create_stream, stream_records};
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -1,8 +1,30 @@
-//! Reading back what reached a stream, for tests that check delivery.
+//! A stream of a test's own, and reading back what reached a stream, for
+//! tests that check delivery.
 
 use aws_sdk_kinesis::types::{Record, ShardIteratorType};
 
 use crate::EmulatorError;
+
+/// A Kinesis client for the emulator at `endpoint` (region `us-east-1`) and
+/// a new stream there, `name`, of `shards` shards.
+///
+/// # Errors
+/// If CreateStream fails.
+pub async fn create_stream(
+    endpoint: &str,
+    name: &str,
+    shards: i32,
+) -> Result<aws_sdk_kinesis::Client, EmulatorError> {
+    let kinesis = aws_sdk_kinesis::Client::new(&crate::sdk_config(endpoint, "us-east-1").await);
+    kinesis
+        .create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+        .map_err(|e| EmulatorError::aws("kinesis:CreateStream", e))?;
+    Ok(kinesis)
+}
 
 /// Every record in `stream`, shard by shard from the start, each with its
 /// shard id, in stream order within a shard.

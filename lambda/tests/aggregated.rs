@@ -9,8 +9,6 @@ mod common;
 
 use base64::Engine;
 use common::{failures, Env, Events};
-use consumer::lookup::{Table, TieredLookup};
-use consumer::{Consumer, DeadLetters, Output};
 use kpl_aggregation::Aggregator;
 use model::{LocationRecord, ModelOne};
 
@@ -141,19 +139,7 @@ async fn a_retry_inside_an_aggregate_reports_the_aggregate_and_emits_none_of_it(
         )
         .await
         .unwrap();
-    let config = env.config();
-    let table = Table::new(
-        aws_sdk_dynamodb::Client::new(&common::unreachable_sdk().await),
-        &config.table_name,
-        config.dynamodb_attempts,
-    );
-    let lookup = TieredLookup::new(&config, env.momento(), table);
-    let dead_letters = DeadLetters::new(
-        aws_sdk_sqs::Client::new(&env.sdk),
-        &config.dead_letter_queue_url,
-    );
-    let (output, captured) = Output::capture();
-    let consumer = Consumer::new(lookup, dead_letters, output);
+    let (consumer, captured) = env.consumer_without_dynamodb().await;
 
     let mut events = Events::new();
     let before = events.record(0, "Car");

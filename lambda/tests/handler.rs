@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use cache_double::Injected;
 use common::{failures, Env, Events};
-use consumer::lookup::{BreakerState, Table, TieredLookup};
-use consumer::{Consumer, DeadLetters, KinesisInput, Output};
+use consumer::lookup::BreakerState;
+use consumer::KinesisInput;
 use model::LocationRecord;
 use momento::cache::GetResponse;
 
@@ -459,23 +459,6 @@ async fn concurrent_batches_during_half_open_send_one_probe() {
     assert_eq!(consumer.lookup().breaker_state(), BreakerState::Closed);
 }
 
-/// A consumer whose DynamoDB endpoint refuses connections.
-async fn consumer_without_dynamodb(env: &Env) -> (Consumer, consumer::Captured) {
-    let config = env.config();
-    let table = Table::new(
-        aws_sdk_dynamodb::Client::new(&common::unreachable_sdk().await),
-        &config.table_name,
-        config.dynamodb_attempts,
-    );
-    let lookup = TieredLookup::new(&config, env.momento(), table);
-    let dead_letters = DeadLetters::new(
-        aws_sdk_sqs::Client::new(&env.sdk),
-        &config.dead_letter_queue_url,
-    );
-    let (output, captured) = Output::capture();
-    (Consumer::new(lookup, dead_letters, output), captured)
-}
-
 #[tokio::test]
 async fn dynamodb_unavailable_fails_the_rest_of_each_shard_in_order() {
     let env = Env::start().await;
@@ -485,7 +468,7 @@ async fn dynamodb_unavailable_fails_the_rest_of_each_shard_in_order() {
         .set(&env.names.cache, "Car", car.to_cached())
         .await
         .unwrap();
-    let (consumer, captured) = consumer_without_dynamodb(&env).await;
+    let (consumer, captured) = env.consumer_without_dynamodb().await;
 
     let mut events = Events::new();
     let car_0 = events.record(0, "Car");

@@ -18,7 +18,7 @@
 use std::time::Instant;
 
 use clap::Parser;
-use emulators::{sdk_config, MotoServer};
+use emulators::{create_stream, MotoServer};
 use producer::{Options, Summary};
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -46,6 +46,28 @@ fn report(name: &str, s: &Summary) {
     );
 }
 
+/// `args` as the producer's command line (the program name added).
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// The producer run with `args` against `client`.
+async fn produce(client: &aws_sdk_kinesis::Client, args: Vec<String>) -> Summary {
+    producer::run(&options(&args), client.clone())
+        .await
+        .expect("run succeeds")
+}
+
+/// A fresh moto server with a four-shard stream `bench`: moto slows as a
+/// stream fills, so each round starts empty.
+async fn fresh_stream() -> (MotoServer, aws_sdk_kinesis::Client) {
+    let moto = MotoServer::start().await.expect("moto starts");
+    let client = create_stream(moto.endpoint(), "bench", 4)
+        .await
+        .expect("stream");
+    (moto, client)
+}
+
 /// One round on a fresh moto server: both strategies, in the given order.
 async fn round(
     concurrency: &str,
@@ -53,31 +75,21 @@ async fn round(
     single_records: &str,
     single_first: bool,
 ) -> (Summary, Summary) {
-    let moto = MotoServer::start().await.expect("moto starts");
-    let client = aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
-    client
-        .create_stream()
-        .stream_name("bench")
-        .shard_count(4)
-        .send()
-        .await
-        .expect("stream");
+    let (_moto, client) = fresh_stream().await;
     let run = |records: &str, strategy: &str| {
-        let args: Vec<String> = [
-            "--stream",
-            "bench",
-            "-c",
-            concurrency,
-            "-n",
-            records,
-            "--strategy",
-            strategy,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let (options, client) = (options(&args), client.clone());
-        async move { producer::run(&options, client).await.expect("run succeeds") }
+        produce(
+            &client,
+            args(&[
+                "--stream",
+                "bench",
+                "-c",
+                concurrency,
+                "-n",
+                records,
+                "--strategy",
+                strategy,
+            ]),
+        )
     };
     if single_first {
         let single = run(single_records, "single").await;
@@ -96,17 +108,9 @@ async fn aggregation_round(
     records: &str,
     aggregated_first: bool,
 ) -> (Summary, Summary) {
-    let moto = MotoServer::start().await.expect("moto starts");
-    let client = aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
-    client
-        .create_stream()
-        .stream_name("bench")
-        .shard_count(4)
-        .send()
-        .await
-        .expect("stream");
+    let (_moto, client) = fresh_stream().await;
     let run = |aggregate: bool| {
-        let mut args: Vec<String> = [
+        let mut args = args(&[
             "--stream",
             "bench",
             "-c",
@@ -115,15 +119,11 @@ async fn aggregation_round(
             records,
             "--batch-size",
             "500",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         if aggregate {
             args.push("--aggregate".into());
         }
-        let (options, client) = (options(&args), client.clone());
-        async move { producer::run(&options, client).await.expect("run succeeds") }
+        produce(&client, args)
     };
     if aggregated_first {
         let aggregated = run(true).await;

@@ -6,24 +6,12 @@
 use std::collections::HashSet;
 
 use clap::Parser;
-use emulators::{sdk_config, MotoServer};
+use emulators::{create_stream, MotoServer};
 use kpl_aggregation::{deaggregate, hash_key, Deaggregated};
 use model::ModelOne;
 use producer::records::{Locations, RecordSource};
 use producer::shards::ShardMap;
 use producer::Options;
-
-async fn stream(moto: &MotoServer, name: &str, shards: i32) -> aws_sdk_kinesis::Client {
-    let client = aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(shards)
-        .send()
-        .await
-        .unwrap();
-    client
-}
 
 fn options(args: &[&str]) -> Options {
     Options::try_parse_from(std::iter::once("producer").chain(args.iter().copied())).unwrap()
@@ -59,7 +47,7 @@ async fn aggregates(client: &aws_sdk_kinesis::Client, name: &str) -> Vec<(String
 #[tokio::test]
 async fn every_user_record_arrives_once_on_the_shard_its_key_hashes_to() {
     let moto = MotoServer::start().await.unwrap();
-    let client = stream(&moto, "packed", 4).await;
+    let client = create_stream(moto.endpoint(), "packed", 4).await.unwrap();
     let summary = producer::run(
         &options(&[
             "--stream",
@@ -111,7 +99,9 @@ async fn every_user_record_arrives_once_on_the_shard_its_key_hashes_to() {
 #[tokio::test]
 async fn after_a_split_each_aggregate_holds_one_childs_keys() {
     let moto = MotoServer::start().await.unwrap();
-    let client = stream(&moto, "resharded", 1).await;
+    let client = create_stream(moto.endpoint(), "resharded", 1)
+        .await
+        .unwrap();
     let run = |seed: &'static str, n: &'static str| {
         let client = client.clone();
         async move {

@@ -5,23 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::process::Command;
 
 use clap::Parser;
-use emulators::{sdk_config, MotoServer};
+use emulators::{create_stream, sdk_config, MotoServer};
 use model::ModelOne;
 use producer::Options;
 
 const BIN: &str = env!("CARGO_BIN_EXE_producer");
-
-async fn stream(moto: &MotoServer, name: &str, shards: i32) -> aws_sdk_kinesis::Client {
-    let client = aws_sdk_kinesis::Client::new(&sdk_config(moto.endpoint(), "us-east-1").await);
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(shards)
-        .send()
-        .await
-        .unwrap();
-    client
-}
 
 /// Every record in the stream, by shard, read from the start.
 async fn read_all(client: &aws_sdk_kinesis::Client, name: &str) -> HashMap<String, Vec<ModelOne>> {
@@ -45,7 +33,7 @@ fn options(args: &[&str]) -> Options {
 #[tokio::test]
 async fn records_arrive_exactly_once_spread_over_shards() {
     let moto = MotoServer::start().await.unwrap();
-    let client = stream(&moto, "spread", 4).await;
+    let client = create_stream(moto.endpoint(), "spread", 4).await.unwrap();
     let summary = producer::run(
         &options(&[
             "--stream",
@@ -91,7 +79,7 @@ async fn records_arrive_exactly_once_spread_over_shards() {
 #[tokio::test]
 async fn single_strategy_delivers_too() {
     let moto = MotoServer::start().await.unwrap();
-    let client = stream(&moto, "single", 1).await;
+    let client = create_stream(moto.endpoint(), "single", 1).await.unwrap();
     let summary = producer::run(
         &options(&[
             "--stream",
@@ -117,7 +105,7 @@ async fn single_strategy_delivers_too() {
 #[tokio::test]
 async fn honours_the_articles_environment_variables() {
     let moto = MotoServer::start().await.unwrap();
-    let client = stream(&moto, "from-env", 1).await;
+    let client = create_stream(moto.endpoint(), "from-env", 1).await.unwrap();
     let out = Command::new(BIN)
         .arg("--json")
         .env("THREAD_COUNT", "3")
@@ -280,7 +268,9 @@ mod throttling_proxy {
 #[tokio::test]
 async fn throttled_entries_are_retried_and_nothing_is_lost() {
     let moto = MotoServer::start().await.unwrap();
-    let direct = stream(&moto, "throttled", 2).await;
+    let direct = create_stream(moto.endpoint(), "throttled", 2)
+        .await
+        .unwrap();
     let proxy = throttling_proxy::start(moto.endpoint(), 3, false).await;
     let through_proxy = aws_sdk_kinesis::Client::new(&sdk_config(&proxy, "us-east-1").await);
     let summary = producer::run(
@@ -311,7 +301,7 @@ async fn throttled_entries_are_retried_and_nothing_is_lost() {
 #[tokio::test]
 async fn entries_still_failing_at_the_deadline_go_to_the_failure_file() {
     let moto = MotoServer::start().await.unwrap();
-    let _direct = stream(&moto, "hopeless", 1).await;
+    let _direct = create_stream(moto.endpoint(), "hopeless", 1).await.unwrap();
     let proxy = throttling_proxy::start(moto.endpoint(), u32::MAX, true).await;
     let through_proxy = aws_sdk_kinesis::Client::new(&sdk_config(&proxy, "us-east-1").await);
     let failures =
@@ -348,7 +338,7 @@ async fn entries_still_failing_at_the_deadline_go_to_the_failure_file() {
 #[tokio::test]
 async fn duration_and_rate_bound_the_run() {
     let moto = MotoServer::start().await.unwrap();
-    let client = stream(&moto, "timed", 1).await;
+    let client = create_stream(moto.endpoint(), "timed", 1).await.unwrap();
     let args = [
         "--stream",
         "timed",

@@ -160,6 +160,17 @@ async fn double_gets(double: &Double) -> u64 {
     stats.rpc("Get").hits
 }
 
+/// The pipeline's consumer settings for an outage: both cache tiers expire
+/// at once, so every batch reads DynamoDB, `attempts` tries of 200 ms each.
+fn reading_dynamodb_every_batch(pipeline: &Pipeline, attempts: u32) -> consumer::Config {
+    let mut config = pipeline.config.clone();
+    config.l1_ttl = Duration::from_millis(1);
+    config.cache_ttl = Duration::from_millis(1);
+    config.dynamodb_attempts = attempts;
+    config.dynamodb_timeout = Duration::from_millis(200);
+    config
+}
+
 #[tokio::test]
 async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
     let pipeline = Pipeline::start().await;
@@ -168,12 +179,7 @@ async fn dynamodb_unavailable_mid_run_retries_then_completes_in_shard_order() {
     // init are DynamoDB reads: shutting the gate is a DynamoDB outage.
     let gate = TcpGate::start(pipeline.aws.endpoint()).await;
     let gated = sdk_config(&gate.endpoint(), &pipeline.names.region).await;
-    let mut config = pipeline.config.clone();
-    // Both cache tiers expire at once, so every batch reads DynamoDB.
-    config.l1_ttl = Duration::from_millis(1);
-    config.cache_ttl = Duration::from_millis(1);
-    config.dynamodb_attempts = 2;
-    config.dynamodb_timeout = Duration::from_millis(200);
+    let config = reading_dynamodb_every_batch(&pipeline, 2);
     let (consumer, output) = pipeline.start_consumer(&config, &gated).await;
     let mapping = pipeline.follow(in_process(consumer.clone())).await;
 
@@ -220,11 +226,7 @@ async fn plain_and_aggregated_records_through_a_dynamodb_outage_account_by_user_
     let pipeline = Pipeline::start().await;
     let gate = TcpGate::start(pipeline.aws.endpoint()).await;
     let gated = sdk_config(&gate.endpoint(), &pipeline.names.region).await;
-    let mut config = pipeline.config.clone();
-    config.l1_ttl = Duration::from_millis(1);
-    config.cache_ttl = Duration::from_millis(1);
-    config.dynamodb_attempts = 2;
-    config.dynamodb_timeout = Duration::from_millis(200);
+    let config = reading_dynamodb_every_batch(&pipeline, 2);
     let (consumer, output) = pipeline.start_consumer(&config, &gated).await;
     // The Kinesis records the consumer reported for retry, by shard.
     let retried: Arc<parking_lot::Mutex<HashSet<(String, String)>>> = Arc::default();
@@ -372,11 +374,7 @@ async fn records_given_up_on_during_an_outage_come_back_with_redrive() {
         .to_builder()
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
-    let mut config = pipeline.config.clone();
-    config.l1_ttl = Duration::from_millis(1);
-    config.cache_ttl = Duration::from_millis(1);
-    config.dynamodb_attempts = 1;
-    config.dynamodb_timeout = Duration::from_millis(200);
+    let config = reading_dynamodb_every_batch(&pipeline, 1);
     let (consumer, output) = pipeline.start_consumer(&config, &gated).await;
     let mut replay_config = pipeline.replay_config(true);
     replay_config.settings.maximum_retry_attempts = Some(2);

@@ -11,7 +11,8 @@ use aws_config::SdkConfig;
 use aws_lambda_events::encodings::SecondTimestamp;
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
 use cache_client::local_api_key;
-use consumer::{Captured, Config, Consumer, DeadLetter, KinesisInput, Output};
+use consumer::lookup::{Table, TieredLookup};
+use consumer::{Captured, Config, Consumer, DeadLetter, DeadLetters, KinesisInput, Output};
 use emulators::{sdk_config, Emulators};
 use model::ModelOne;
 
@@ -89,6 +90,24 @@ impl Env {
             .await
             .expect("consumer init succeeds");
         (consumer, captured)
+    }
+
+    /// A consumer whose DynamoDB endpoint refuses connections (Momento and
+    /// SQS as in [`Env::config`]), writing to memory.
+    pub async fn consumer_without_dynamodb(&self) -> (Consumer, Captured) {
+        let config = self.config();
+        let table = Table::new(
+            aws_sdk_dynamodb::Client::new(&unreachable_sdk().await),
+            &config.table_name,
+            config.dynamodb_attempts,
+        );
+        let lookup = TieredLookup::new(&config, self.momento(), table);
+        let dead_letters = DeadLetters::new(
+            aws_sdk_sqs::Client::new(&self.sdk),
+            &config.dead_letter_queue_url,
+        );
+        let (output, captured) = Output::capture();
+        (Consumer::new(lookup, dead_letters, output), captured)
     }
 
     /// Everything in the dead-letter queue (received and deleted).
