@@ -14,7 +14,7 @@ set -euo pipefail
 sdk="$(cd "${1:?usage: javascript.sh <client-sdk-javascript checkout> [port]}" && pwd)"
 port="${2:-8080}"
 admin=$((port + 1010))
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/double.sh"
 nodejs="$sdk/packages/client-sdk-nodejs"
 [ -f "$nodejs/package.json" ] || { echo "no $nodejs: is $sdk a client-sdk-javascript checkout?" >&2; exit 2; }
 
@@ -27,14 +27,7 @@ if [ ! -d "$sdk/packages/common-integration-tests/dist" ]; then
   (cd "$nodejs" && npm run build-deps)
 fi
 
-cargo build -q --release -p cache-double --manifest-path "$repo/Cargo.toml"
-"${CARGO_TARGET_DIR:-$repo/target}/release/cache-double" --addr "127.0.0.1:$port" --admin-addr "127.0.0.1:$admin" &
-double=$!
-trap 'kill "$double" 2>/dev/null' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+start_double "$port" --admin-addr "127.0.0.1:$admin"
 
 cd "$nodejs"
 MOMENTO_HOSTNAME=127.0.0.1 MOMENTO_PORT="$port" TEST_ADMIN_ENDPOINT=127.0.0.1 TEST_ADMIN_PORT="$admin" \

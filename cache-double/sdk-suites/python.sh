@@ -17,7 +17,7 @@
 set -euo pipefail
 sdk="$(cd "${1:?usage: python.sh <client-sdk-python checkout> [port]}" && pwd)"
 port="${2:-8080}"
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/double.sh"
 conftest="$sdk/tests/conftest.py"
 [ -f "$conftest" ] || { echo "no $conftest: is $sdk a client-sdk-python checkout?" >&2; exit 2; }
 
@@ -43,18 +43,11 @@ if [ ! -x "$venv/bin/pytest" ]; then
     "pytest>=7.1.3,<8" "pytest-asyncio>=0.19,<0.20" "pytest-describe>=2,<3" "pytest-timeout>=2.4"
 fi
 
-cargo build -q --release -p cache-double --manifest-path "$repo/Cargo.toml"
 # Only the empty key the local provider sends is accepted, so the suite's
 # bad-token tests meet UNAUTHENTICATED; 5 ms on every reply, so its 1 ms
 # client timeouts expire as they do against the real service.
-"${CARGO_TARGET_DIR:-$repo/target}/release/cache-double" --addr "127.0.0.1:$port" \
-  --admin-addr "127.0.0.1:$((port + 1010))" --cache subscribe-test-cache --api-key "" --latency 5ms &
-double=$!
-trap 'kill "$double" 2>/dev/null' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+start_double "$port" --admin-addr "127.0.0.1:$((port + 1010))" --cache subscribe-test-cache \
+  --api-key "" --latency 5ms
 
 # The conftest reads these at import; placeholders the double never sees: a
 # legacy key (a JWT naming its endpoints) and a v2 key (a JWT whose claims

@@ -15,7 +15,7 @@
 set -euo pipefail
 sdk="$(cd "${1:?usage: rust.sh <client-sdk-rust checkout> [port]}" && pwd)"
 port="${2:-18080}"
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/double.sh"
 utils="$sdk/test-util/src/test_utils.rs"
 [ -f "$utils" ] || { echo "no $utils: is $sdk a client-sdk-rust checkout?" >&2; exit 2; }
 
@@ -31,14 +31,7 @@ path.write_text(text.replace(old, old + '\n        .insecure_endpoint_override(&
 PY
 fi
 
-cargo build -q --release -p cache-double --manifest-path "$repo/Cargo.toml"
-"${CARGO_TARGET_DIR:-$repo/target}/release/cache-double" --addr "127.0.0.1:$port" --admin-addr "127.0.0.1:$((port + 1))" &
-double=$!
-trap 'kill "$double" 2>/dev/null' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+start_double "$port" --admin-addr "127.0.0.1:$((port + 1))"
 
 # A v1 key is base64 JSON naming its endpoint; a v2 key is a JWT whose claims
 # say "t": "g". Neither is checked by the double.
