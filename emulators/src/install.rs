@@ -58,48 +58,14 @@ pub fn python_tool(
     program: &str,
 ) -> Result<(PathBuf, Provenance), InstallError> {
     let path = venv.join("bin").join(program);
-    if path.is_file() {
-        return Ok((path, Provenance::Found));
-    }
-    let lock = venv.with_extension("lock");
-    let what = format!("{package} into {}", venv.display());
-    locked(&lock, &what, || {
-        if path.is_file() {
-            return Ok((path.clone(), Provenance::Found));
-        }
-        let started = Instant::now();
-        eprintln!("{program} not found: installing {what} with pip");
-        if !venv.join("bin/python").is_file() {
-            run(
-                Command::new("python3").arg("-m").arg("venv").arg(venv),
-                &what,
-            )?;
-        }
-        run(
-            Command::new(venv.join("bin/python")).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                package,
-            ]),
-            &what,
-        )?;
-        if !path.is_file() {
-            return Err(InstallError::Failed {
-                what: what.clone(),
-                command: format!("pip install {package}"),
-                status: "succeeded".into(),
-                output: format!("but {} is still missing", path.display()),
-            });
-        }
-        eprintln!(
-            "installed {what} in {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
-        Ok((path.clone(), Provenance::Installed))
-    })
+    let provenance = pip_install_unless(
+        venv,
+        &[package],
+        || path.is_file(),
+        &format!("{program} not found"),
+        &format!("{} is still missing", path.display()),
+    )?;
+    Ok((path, provenance))
 }
 
 /// The Python of a venv at `venv` that can `import module`, installing the
@@ -121,16 +87,39 @@ pub fn python_library(
                 .output()
                 .is_ok_and(|out| out.status.success())
     };
-    if imports() {
-        return Ok((python, Provenance::Found));
+    let provenance = pip_install_unless(
+        venv,
+        packages,
+        imports,
+        &format!("Python module {module} not found"),
+        &format!("`import {module}` still fails"),
+    )?;
+    Ok((python, provenance))
+}
+
+/// Installs `packages` with pip into the venv at `venv` (creating it if
+/// needed) unless `present()`, asked again under the venv's lock so that
+/// one process installs while the others wait. `absent` and `still_absent`
+/// say what is missing, before and after the install.
+fn pip_install_unless(
+    venv: &Path,
+    packages: &[&str],
+    present: impl Fn() -> bool,
+    absent: &str,
+    still_absent: &str,
+) -> Result<Provenance, InstallError> {
+    if present() {
+        return Ok(Provenance::Found);
     }
     let lock = venv.with_extension("lock");
     let what = format!("{} into {}", packages.join(" "), venv.display());
     locked(&lock, &what, || {
-        if imports() {
-            return Ok((python.clone(), Provenance::Found));
+        if present() {
+            return Ok(Provenance::Found);
         }
-        eprintln!("Python module {module} not found: installing {what} with pip");
+        let started = Instant::now();
+        eprintln!("{absent}: installing {what} with pip");
+        let python = venv.join("bin/python");
         if !python.is_file() {
             run(
                 Command::new("python3").arg("-m").arg("venv").arg(venv),
@@ -149,15 +138,19 @@ pub fn python_library(
                 .args(packages),
             &what,
         )?;
-        if !imports() {
+        if !present() {
             return Err(InstallError::Failed {
                 what: what.clone(),
                 command: format!("pip install {}", packages.join(" ")),
                 status: "succeeded".into(),
-                output: format!("but `import {module}` still fails"),
+                output: format!("but {still_absent}"),
             });
         }
-        Ok((python.clone(), Provenance::Installed))
+        eprintln!(
+            "installed {what} in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(Provenance::Installed)
     })
 }
 
