@@ -416,35 +416,30 @@ impl Accounting {
         let mut fates: HashMap<UserRecordId, (usize, usize)> =
             expected.iter().map(|id| (id.clone(), (0, 0))).collect();
         assert_eq!(fates.len(), expected.len(), "expected user records repeat");
-        let outputs = self.lines.iter().map(|l| {
-            (
-                (
-                    l.shard_id.clone(),
-                    l.sequence_number.clone(),
-                    l.subsequence_number,
-                ),
-                true,
-            )
-        });
-        let letters = self.letters.iter().map(|l| {
-            (
-                (
-                    l.shard_id.clone(),
-                    l.sequence_number.clone(),
-                    l.subsequence_number,
-                ),
-                false,
-            )
-        });
-        for (id, enriched) in outputs.chain(letters) {
-            let fate = fates
+        // (enriched, dead-lettered) of each user record.
+        fn fate(
+            fates: &mut HashMap<UserRecordId, (usize, usize)>,
+            id: UserRecordId,
+        ) -> &mut (usize, usize) {
+            fates
                 .get_mut(&id)
-                .unwrap_or_else(|| panic!("{id:?} came out but was never written"));
-            if enriched {
-                fate.0 += 1;
-            } else {
-                fate.1 += 1;
-            }
+                .unwrap_or_else(|| panic!("{id:?} came out but was never written"))
+        }
+        for l in &self.lines {
+            let id = (
+                l.shard_id.clone(),
+                l.sequence_number.clone(),
+                l.subsequence_number,
+            );
+            fate(&mut fates, id).0 += 1;
+        }
+        for l in &self.letters {
+            let id = (
+                l.shard_id.clone(),
+                l.sequence_number.clone(),
+                l.subsequence_number,
+            );
+            fate(&mut fates, id).1 += 1;
         }
         let mut repeats = 0;
         let mut missing = Vec::new();
