@@ -110,22 +110,22 @@ impl Aggregator {
         data: &[u8],
         tags: &[Tag],
     ) -> Result<Option<Aggregate>, AggregateError> {
-        let alone = MAGIC.len()
-            + self.growth(partition_key, explicit_hash_key, data, tags, true)
-            + DIGEST_BYTES;
-        if alone > self.max_bytes {
+        let alone = self.growth(partition_key, explicit_hash_key, data, tags, true);
+        if MAGIC.len() + alone + DIGEST_BYTES > self.max_bytes {
             return Err(AggregateError::TooLarge {
-                needed: alone,
+                needed: MAGIC.len() + alone + DIGEST_BYTES,
                 max: self.max_bytes,
             });
         }
-        let full = if self.size() + self.growth(partition_key, explicit_hash_key, data, tags, false)
-            > self.max_bytes
-        {
-            self.finish()
+        let growth = self.growth(partition_key, explicit_hash_key, data, tags, false);
+        let (full, growth) = if self.size() + growth > self.max_bytes {
+            // The record starts the next aggregate, where it grows the
+            // message as it would alone.
+            (self.finish(), alone)
         } else {
-            None
+            (None, growth)
         };
+        self.message_bytes += growth;
         self.push(partition_key, explicit_hash_key, data, tags);
         Ok(full)
     }
@@ -169,33 +169,22 @@ impl Aggregator {
         tags: &[Tag],
         fresh: bool,
     ) -> usize {
-        let table_entry = |key: &str| key_len(1) + encoded_len_varint(key.len() as u64) + key.len();
-        let known = |table: &HashMap<String, u64>, key: &str| {
-            (!fresh).then(|| table.get(key).copied()).flatten()
-        };
         let mut bytes = 0;
-        let pk_index = match known(&self.partition_keys, partition_key) {
-            Some(index) => index,
-            None => {
-                bytes += table_entry(partition_key);
+        // The index `key` has, or would get, in a key table; a new entry
+        // grows the message.
+        let mut index = |table: &HashMap<String, u64>, key: &str| match table.get(key) {
+            Some(&index) if !fresh => index,
+            _ => {
+                bytes += key_len(1) + encoded_len_varint(key.len() as u64) + key.len();
                 if fresh {
                     0
                 } else {
-                    self.partition_keys.len() as u64
+                    table.len() as u64
                 }
             }
         };
-        let ehk_index = explicit_hash_key.map(|key| match known(&self.explicit_hash_keys, key) {
-            Some(index) => index,
-            None => {
-                bytes += table_entry(key);
-                if fresh {
-                    0
-                } else {
-                    self.explicit_hash_keys.len() as u64
-                }
-            }
-        });
+        let pk_index = index(&self.partition_keys, partition_key);
+        let ehk_index = explicit_hash_key.map(|key| index(&self.explicit_hash_keys, key));
         let record = Record {
             partition_key_index: pk_index,
             explicit_hash_key_index: ehk_index,
@@ -209,6 +198,8 @@ impl Aggregator {
         bytes + key_len(3) + encoded_len_varint(inner as u64) + inner
     }
 
+    /// Appends the record to the message, its keys to the key tables (once
+    /// each); `message_bytes` is the caller's to grow.
     fn push(
         &mut self,
         partition_key: &str,
@@ -216,26 +207,17 @@ impl Aggregator {
         data: &[u8],
         tags: &[Tag],
     ) {
-        self.message_bytes += self.growth(partition_key, explicit_hash_key, data, tags, false);
-        let next = self.partition_keys.len() as u64;
-        let partition_key_index = *self
-            .partition_keys
-            .entry(partition_key.to_owned())
-            .or_insert_with(|| {
-                self.message
-                    .partition_key_table
-                    .push(partition_key.to_owned());
-                next
-            });
+        let partition_key_index = intern(
+            &mut self.partition_keys,
+            &mut self.message.partition_key_table,
+            partition_key,
+        );
         let explicit_hash_key_index = explicit_hash_key.map(|key| {
-            let next = self.explicit_hash_keys.len() as u64;
-            *self
-                .explicit_hash_keys
-                .entry(key.to_owned())
-                .or_insert_with(|| {
-                    self.message.explicit_hash_key_table.push(key.to_owned());
-                    next
-                })
+            intern(
+                &mut self.explicit_hash_keys,
+                &mut self.message.explicit_hash_key_table,
+                key,
+            )
         });
         self.message.records.push(Record {
             partition_key_index,
@@ -244,4 +226,15 @@ impl Aggregator {
             tags: tags.to_vec(),
         });
     }
+}
+
+/// `key`'s index in a key table, added to the table (and its index) when new.
+fn intern(indices: &mut HashMap<String, u64>, table: &mut Vec<String>, key: &str) -> u64 {
+    if let Some(&index) = indices.get(key) {
+        return index;
+    }
+    let index = table.len() as u64;
+    table.push(key.to_owned());
+    indices.insert(key.to_owned(), index);
+    index
 }
