@@ -38,6 +38,14 @@ macro_rules! rpcs {
                 }
             }
 
+            /// The RPC a request path's method names (`Other` for any other).
+            pub fn from_method(method: &str) -> Rpc {
+                match method {
+                    $(stringify!($rpc) => Rpc::$rpc,)*
+                    _ => Rpc::Other,
+                }
+            }
+
             /// momento-local's name for it, as its `rpcs` fault header lists RPCs.
             pub const fn local_name(self) -> &'static str {
                 match self {
@@ -115,15 +123,6 @@ rpcs! {
 }
 
 impl Rpc {
-    /// The RPC a request path's method names (`Other` for any other).
-    pub fn from_method(method: &str) -> Rpc {
-        Rpc::ALL
-            .iter()
-            .copied()
-            .find(|rpc| rpc.method() == method)
-            .unwrap_or(Rpc::Other)
-    }
-
     /// Its place in [`Rpc::ALL`], where its counters are (the table declares
     /// the variants in that order).
     pub const fn index(self) -> usize {
