@@ -12,6 +12,11 @@ use momento::CacheClient;
 
 use crate::{EmulatorError, Names};
 
+/// The dead-letter queue's `MaximumMessageSize`, as Terraform's stack sets
+/// it by default (`queues.dlq_max_message_size`); the consumer is told it
+/// (`DLQ_MAX_MESSAGE_BYTES`) and fits every letter to it.
+pub const DEAD_LETTER_MAX_MESSAGE_BYTES: usize = 262_144;
+
 /// What [`provision`] created (or found).
 #[derive(Debug, Clone)]
 pub struct Provisioned {
@@ -48,10 +53,14 @@ pub async fn provision(
         .await
         .map_err(|e| EmulatorError::aws("ssm:PutParameter", e))?;
     let sqs = aws_sdk_sqs::Client::new(sdk);
-    let (dead_letter_queue_url, dead_letter_queue_arn) =
-        create_queue(&sqs, &names.dead_letter_queue).await?;
+    let (dead_letter_queue_url, dead_letter_queue_arn) = create_queue(
+        &sqs,
+        &names.dead_letter_queue,
+        Some(DEAD_LETTER_MAX_MESSAGE_BYTES),
+    )
+    .await?;
     let (on_failure_queue_url, on_failure_queue_arn) =
-        create_queue(&sqs, &names.on_failure_queue).await?;
+        create_queue(&sqs, &names.on_failure_queue, None).await?;
     cache
         .create_cache(&names.cache)
         .await
@@ -152,12 +161,17 @@ async fn create_table(
 async fn create_queue(
     sqs: &aws_sdk_sqs::Client,
     name: &str,
+    max_message_bytes: Option<usize>,
 ) -> Result<(String, String), EmulatorError> {
-    let url = sqs
+    let mut create = sqs
         .create_queue()
         .queue_name(name)
         .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
-        .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
+        .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600");
+    if let Some(bytes) = max_message_bytes {
+        create = create.attributes(QueueAttributeName::MaximumMessageSize, bytes.to_string());
+    }
+    let url = create
         .send()
         .await
         .map_err(|e| EmulatorError::aws("sqs:CreateQueue", e))?

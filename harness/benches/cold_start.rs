@@ -112,7 +112,7 @@ async fn run(binary: PathBuf) -> anyhow::Result<()> {
             "arn:aws:lambda:us-east-1:000000000000:function:{}",
             emulators.names.function
         );
-        let api = Arc::new(RuntimeApi::start(&function_arn).await?);
+        let api = Arc::new(RuntimeApi::start(&function_arn, Duration::from_secs(30)).await?);
         let stdout = logs.join(format!("cold-start-{n}.out"));
         let started = Instant::now();
         let mut child = Command::new(&binary)

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use consumer::{Consumer, KinesisInput};
 use mapping::{Function, InvokeError};
 
-/// The consumer, invoked directly. An event it cannot parse is a function
-/// error, as the Lambda runtime would make it.
+/// The consumer, invoked directly, with the invocation's deadline when the
+/// mapping has a function timeout (as the bootstrap gets it from Lambda's
+/// context). An event it cannot parse is a function error, as the Lambda
+/// runtime would make it.
 pub fn in_process(consumer: Arc<Consumer>) -> Function {
-    Function::service(move |event| {
+    Function::service_until(move |event, deadline| {
         let consumer = consumer.clone();
         async move {
             let input: KinesisInput = serde_json::from_value(event)
                 .map_err(|e| InvokeError::Function(format!("event does not parse: {e}")))?;
-            let result = consumer.handle(input).await;
+            let result = consumer.handle_until(input, deadline).await;
             serde_json::to_value(result.response).map_err(|e| InvokeError::Function(e.to_string()))
         }
     })

@@ -21,9 +21,6 @@ use parking_lot::Mutex;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-/// How long a function may take per invocation (the deadline header).
-const DEADLINE: Duration = Duration::from_secs(30);
-
 /// The outcome of one invocation.
 pub type Outcome = Result<Value, String>;
 
@@ -55,14 +52,18 @@ struct AppState {
     shared: Arc<Shared>,
     events: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
     function_arn: String,
+    /// The function's timeout: each event's deadline header is this far
+    /// from when it is handed out.
+    timeout: Duration,
 }
 
 impl RuntimeApi {
-    /// Serves on a free port of 127.0.0.1 for the function `function_arn`.
+    /// Serves on a free port of 127.0.0.1 for the function `function_arn`
+    /// whose timeout is `timeout`.
     ///
     /// # Errors
     /// If no loopback port can be bound.
-    pub async fn start(function_arn: &str) -> std::io::Result<Self> {
+    pub async fn start(function_arn: &str, timeout: Duration) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
@@ -71,6 +72,7 @@ impl RuntimeApi {
             shared: shared.clone(),
             events: tokio::sync::Mutex::new(receiver),
             function_arn: function_arn.to_owned(),
+            timeout,
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -157,7 +159,7 @@ async fn next(State(state): State<Arc<AppState>>) -> Response {
         .in_flight
         .lock()
         .push((id.clone(), pending.reply));
-    let deadline = chrono::Utc::now() + DEADLINE;
+    let deadline = chrono::Utc::now() + state.timeout;
     let mut headers = HeaderMap::new();
     let mut header = |name: &'static str, value: String| {
         if let Ok(value) = HeaderValue::from_str(&value) {
@@ -234,9 +236,13 @@ mod tests {
     /// A client that speaks the Runtime API as a custom runtime does.
     #[tokio::test]
     async fn serves_an_event_and_takes_the_response() {
-        let api = RuntimeApi::start("arn:aws:lambda:us-east-1:000000000000:function:f")
-            .await
-            .unwrap();
+        let before = chrono::Utc::now();
+        let api = RuntimeApi::start(
+            "arn:aws:lambda:us-east-1:000000000000:function:f",
+            Duration::from_secs(3),
+        )
+        .await
+        .unwrap();
         let base = format!("http://{}/2018-06-01/runtime", api.host());
         let function = tokio::spawn(async move {
             let http = reqwest::Client::new();
@@ -249,7 +255,13 @@ mod tests {
                 .to_str()
                 .unwrap()
                 .to_owned();
-            assert!(next.headers().contains_key("lambda-runtime-deadline-ms"));
+            let deadline: i64 = next.headers()["lambda-runtime-deadline-ms"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let from_start = deadline - before.timestamp_millis();
+            assert!((3000..4000).contains(&from_start), "{from_start} ms");
             let event: Value = next.json().await.unwrap();
             http.post(format!("{base}/invocation/{id}/response"))
                 .json(&serde_json::json!({ "echo": event }))

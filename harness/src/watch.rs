@@ -23,11 +23,13 @@ pub fn function_env(
     momento_endpoint: &str,
     aws_endpoint: &str,
 ) -> Vec<(String, String)> {
+    let max_message_bytes = emulators::DEAD_LETTER_MAX_MESSAGE_BYTES.to_string();
     [
         ("TABLE_NAME", names.table.as_str()),
         ("CACHE_NAME", names.cache.as_str()),
         ("MOMENTO_API_KEY_PARAMETER", names.parameter.as_str()),
         ("DLQ_URL", dead_letter_queue_url),
+        ("DLQ_MAX_MESSAGE_BYTES", max_message_bytes.as_str()),
         ("MOMENTO_ENDPOINT", momento_endpoint),
         ("AWS_ENDPOINT_URL", aws_endpoint),
         ("AWS_REGION", names.region.as_str()),

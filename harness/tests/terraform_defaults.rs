@@ -116,6 +116,11 @@ fn provisioning_names_equal_the_stacks_defaults() {
     assert_eq!(string(&naming, "dlq"), names.dead_letter_queue);
     assert_eq!(string(&naming, "on_failure"), names.on_failure_queue);
     assert_eq!(
+        number(&stack_defaults("queues"), "dlq_max_message_size"),
+        emulators::DEAD_LETTER_MAX_MESSAGE_BYTES as i64,
+        "provisioning gives the dead-letter queue Terraform's size"
+    );
+    assert_eq!(
         string(&stack_defaults("table"), "hash_key"),
         "location",
         "the key the consumer reads"

@@ -3,10 +3,13 @@
 //! the article's measured average) and the same moto server; then the
 //! handler's CPU cost per user record when every lookup hits L1, for plain
 //! records and for KPL aggregates side by side, and the deaggregation alone;
-//! then the size of the bootstrap zip, if it has been built.
+//! then how fast dead letters go out (the sender against the one it
+//! replaced); then the size of the bootstrap zip, if it has been built.
 //!
 //! `cargo bench -p consumer --bench consumer` (needs Python for moto server;
-//! the emulators library installs it when missing).
+//! the emulators library installs it when missing);
+//! `cargo bench -p consumer --bench consumer -- dead-letters` runs only the
+//! dead-letter rows.
 
 use std::time::{Duration, Instant};
 
@@ -34,7 +37,7 @@ const COLD_BATCHES: usize = 100;
 const WARM_BATCHES: usize = 300;
 
 struct Setup {
-    _aws: Aws,
+    aws: Aws,
     double: CacheDouble,
     sdk: SdkConfig,
     names: Names,
@@ -57,6 +60,10 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let setup = runtime.block_on(start())?;
+    if std::env::args().any(|a| a == "dead-letters") {
+        runtime.block_on(dead_letter_rate(&setup))?;
+        return Ok(());
+    }
     println!(
         "consumer benchmark: batches of {BATCH} records over {} locations, Momento latency {:?} added by the double, DynamoDB = moto server",
         LOCATIONS.len(),
@@ -73,6 +80,7 @@ fn main() -> anyhow::Result<()> {
     );
     let rows = runtime.block_on(side_by_side(&setup))?;
     print_rows(&rows);
+    let dead_letters = runtime.block_on(dead_letter_rate(&setup))?;
     drop(runtime);
 
     let mut saved = Results::new("consumer", "cargo bench -p consumer --bench consumer");
@@ -95,6 +103,14 @@ fn main() -> anyhow::Result<()> {
         added.with_p50 - added.without_p50,
         "ms",
     ));
+    for (strategy, rate) in dead_letters {
+        saved.figures.push(Figure::new(
+            &format!("dead letters, {strategy}"),
+            "letters per second (1,000 poison user records in one aggregate)",
+            rate,
+            "letters/s",
+        ));
+    }
     let cpu = cpu_throughput(&setup_config_only(&setup))?;
     saved.figures.push(Figure::new(
         "CPU, all L1 hits",
@@ -149,7 +165,7 @@ async fn start() -> anyhow::Result<Setup> {
         ..Default::default()
     });
     Ok(Setup {
-        _aws: aws,
+        aws,
         double,
         sdk,
         names,
@@ -441,6 +457,149 @@ impl Article {
         }
         Ok(dynamodb_calls)
     }
+}
+
+/// Letters per second for 1,000 poison user records in one aggregate, to
+/// moto's SQS: the handler as it is (SendMessageBatch, ten letters a call,
+/// eight calls at once) against the sender it replaced (one SendMessage per
+/// letter, in order, kept here as it was), rounds alternated old, new, new,
+/// old. Both send through a proxy that purges the queue every 20 letters:
+/// moto spends time in proportion to a queue's depth on every message, which
+/// would otherwise measure moto, not the sender. Returns each mean rate.
+async fn dead_letter_rate(setup: &Setup) -> anyhow::Result<Vec<(&'static str, f64)>> {
+    const POISON: usize = 1_000;
+    let sqs = aws_sdk_sqs::Client::new(&setup.sdk);
+    let queue = setup.config.dead_letter_queue_url.clone();
+    let proxy = emulators::proxy::start(
+        setup.aws.endpoint(),
+        std::sync::Arc::new(ShallowQueue {
+            sqs: sqs.clone(),
+            queue_url: queue.clone(),
+            since_purge: std::sync::atomic::AtomicUsize::new(0),
+        }),
+    )
+    .await;
+    let through_proxy = emulators::sdk_config(&proxy, "us-east-1").await;
+    let sqs = aws_sdk_sqs::Client::new(&through_proxy);
+    let (output, _captured) = Output::capture();
+    let consumer = consumer::init(&setup.config, &through_proxy, output).await?;
+    println!("\ndead letters: {POISON} poison user records in one KPL aggregate, to moto's SQS");
+    let mut rates: Vec<(&'static str, Vec<f64>)> = vec![("old", vec![]), ("new", vec![])];
+    for (round, strategy) in ["old", "new", "new", "old"].into_iter().enumerate() {
+        sqs.purge_queue().queue_url(&queue).send().await?;
+        let event = poison_aggregate(POISON, round);
+        let started = Instant::now();
+        let sent = if strategy == "new" {
+            let result = consumer.handle(event).await;
+            anyhow::ensure!(result.response.batch_item_failures.is_empty(), "retried");
+            result.report.dead_lettered
+        } else {
+            send_one_at_a_time(&sqs, &queue, &event).await?
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        anyhow::ensure!(sent == POISON, "{strategy}: {sent} letters");
+        let rate = POISON as f64 / seconds;
+        println!("  {strategy} {rate:>8.0} letters/s ({seconds:.2} s)");
+        rates
+            .iter_mut()
+            .find(|(s, _)| *s == strategy)
+            .expect("a known strategy")
+            .1
+            .push(rate);
+    }
+    let means: Vec<(&'static str, f64)> = rates
+        .into_iter()
+        .map(|(s, r)| (s, r.iter().sum::<f64>() / r.len() as f64))
+        .collect();
+    println!(
+        "  mean: old {:.0}, new {:.0} letters/s ({:.1}x)",
+        means[0].1,
+        means[1].1,
+        means[1].1 / means[0].1
+    );
+    Ok(means)
+}
+
+/// Forwards to moto; purges the queue once 20 messages went in since the last
+/// purge.
+struct ShallowQueue {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    since_purge: std::sync::atomic::AtomicUsize,
+}
+
+impl emulators::proxy::Intercept for ShallowQueue {
+    async fn call(&self, call: emulators::proxy::Call) -> (u16, Vec<u8>) {
+        use std::sync::atomic::Ordering;
+        let messages = match call.operation() {
+            "SendMessage" => 1,
+            "SendMessageBatch" => serde_json::from_slice::<serde_json::Value>(call.body())
+                .ok()
+                .and_then(|b| b["Entries"].as_array().map(Vec::len))
+                .unwrap_or(0),
+            _ => 0,
+        };
+        let answer = call.forward(call.body().to_vec()).await;
+        if messages > 0 && self.since_purge.fetch_add(messages, Ordering::SeqCst) + messages >= 20 {
+            self.since_purge.store(0, Ordering::SeqCst);
+            let _ = self
+                .sqs
+                .purge_queue()
+                .queue_url(&self.queue_url)
+                .send()
+                .await;
+        }
+        answer
+    }
+}
+
+/// One Kinesis record holding a KPL aggregate of `n` user records that are
+/// not JSON; `round` makes its sequence number new.
+fn poison_aggregate(n: usize, round: usize) -> KinesisInput {
+    let mut aggregator = kpl_aggregation::Aggregator::new(kpl_aggregation::MAX_RECORD_BYTES)
+        .expect("the largest aggregate");
+    for i in 0..n {
+        let full = aggregator
+            .add(&format!("poison-{i:05}"), None, b"{not json")
+            .expect("fits");
+        assert!(full.is_none(), "{n} user records fit one aggregate");
+    }
+    let aggregate = aggregator.finish().expect("not empty");
+    let mut record = KinesisEventRecord::default();
+    record.event_id = Some(format!("shardId-000000000000:{round:056}"));
+    record.event_source = Some("aws:kinesis".into());
+    record.kinesis.partition_key = aggregate.partition_key;
+    record.kinesis.sequence_number = format!("{round:056}");
+    record.kinesis.data.0 = aggregate.data;
+    record.kinesis.approximate_arrival_timestamp = SecondTimestamp(chrono::Utc::now());
+    let mut event = KinesisEvent::default();
+    event.records.push(record);
+    parse(&serde_json::to_vec(&event).expect("event serializes"))
+}
+
+/// The sender before issue 29: each user record unpacked and decoded, then
+/// its letter sent with one SendMessage, in order.
+async fn send_one_at_a_time(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    event: &KinesisInput,
+) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    for record in &event.records {
+        let unpacked = record.unpack().map_err(|p| anyhow::anyhow!("{p:?}"))?;
+        for user in &unpacked.users {
+            let poison = user.decode().expect_err("poison");
+            let letter =
+                consumer::DeadLetter::new(record, user.packed(), poison.reason, poison.detail);
+            sqs.send_message()
+                .queue_url(queue)
+                .message_body(letter.body())
+                .send()
+                .await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
 }
 
 /// The setup's addresses, for a runtime of its own.

@@ -5,18 +5,23 @@
 //! retried (its Kinesis record reported as a batch item failure).
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use chrono::{SecondsFormat, Utc};
-use futures::future::join_all;
 use model::{EnrichedModelOne, ModelOne};
 use serde::Serialize;
 
-use crate::dead_letter::{DeadLetter, DeadLetters};
+use crate::dead_letter::{DeadLetter, DeadLetters, SendWindow};
 use crate::event::{InputRecord, KinesisInput, Poison, Unpacked, UserRecord};
 use crate::lookup::{Answer, LookupCounts, TieredLookup};
 use crate::output::{Output, OutputLineRef, MESSAGE};
+
+/// How long before the invocation's deadline the handler starts no more
+/// dead-letter sends; it waits for the sends in flight until half of it is
+/// left: room to write the output, finish the cache write-backs (each
+/// bounded by the Momento timeout) and answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
 /// What one invocation did. `records` and `failed` count Kinesis records (what
 /// the mapping delivers and retries); `user_records`, `enriched` and
@@ -31,6 +36,9 @@ pub struct BatchReport {
     pub dead_lettered: usize,
     /// Kinesis records reported in `batchItemFailures` (Kinesis retries them).
     pub failed: usize,
+    /// User records of those Kinesis records: `user_records` is always
+    /// `enriched + dead_lettered + retried`.
+    pub retried: usize,
     pub lookups: LookupCounts,
     pub processing_ms: f64,
     /// Age of the oldest record, from its `approximateArrivalTimestamp`.
@@ -91,8 +99,21 @@ impl Consumer {
         &self.lookup
     }
 
-    /// Processes one Kinesis batch.
+    /// Processes one Kinesis batch with no deadline.
     pub async fn handle(&self, event: KinesisInput) -> BatchResult {
+        self.handle_until(event, None).await
+    }
+
+    /// Processes one Kinesis batch that must be answered by `deadline` (the
+    /// invocation's, from the Lambda context): dead letters stop going out
+    /// [`DEADLINE_MARGIN`] before it (sends in flight get half of that to
+    /// answer), and the records whose letters were not sent are reported
+    /// for retry instead of the invocation being killed mid-send.
+    pub async fn handle_until(
+        &self,
+        event: KinesisInput,
+        deadline: Option<std::time::Instant>,
+    ) -> BatchResult {
         let started = Instant::now();
         let records = event.records;
         let mut aggregates = 0;
@@ -123,7 +144,7 @@ impl Consumer {
             .filter_map(|u| u.decoded.as_ref().ok().map(|m| m.read_location.as_str()));
         let resolution = self.lookup.resolve(keys).await;
 
-        let mut fates: Vec<Fate> = units
+        let fates: Vec<Fate> = units
             .iter_mut()
             .map(|unit| {
                 let record = &records[unit.record];
@@ -164,43 +185,52 @@ impl Consumer {
         // shard's first retry on, every user record is retried, so none of
         // them is emitted or dead-lettered now (it would be again).
         let mut cutoff = first_retry_per_shard(&records, &units, &fates);
-        let mut poison_by_shard: Vec<(&str, Vec<usize>)> = Vec::new();
-        for (i, fate) in fates.iter().enumerate() {
-            let record = units[i].record;
-            let shard = records[record].shard_id();
-            if !matches!(fate, Fate::Poison(_)) || record >= cutoff[shard] {
-                continue;
+        let poison: Vec<usize> = (0..fates.len())
+            .filter(|&i| {
+                matches!(fates[i], Fate::Poison(_))
+                    && units[i].record < cutoff[records[units[i].record].shard_id()]
+            })
+            .collect();
+        let letters: Vec<&DeadLetter> = poison
+            .iter()
+            .map(|&i| match &fates[i] {
+                Fate::Poison(letter) => letter,
+                _ => unreachable!("only poison is lettered"),
+            })
+            .collect();
+        let window = deadline.map(|d| {
+            let deadline = tokio::time::Instant::from_std(d);
+            SendWindow {
+                start_before: deadline - DEADLINE_MARGIN,
+                answer_before: deadline - DEADLINE_MARGIN / 2,
             }
-            match poison_by_shard.iter_mut().find(|(s, _)| *s == shard) {
-                Some((_, indices)) => indices.push(i),
-                None => poison_by_shard.push((shard, vec![i])),
-            }
-        }
-        // Each shard's letters in order, shards concurrently; a refused
-        // letter's Kinesis record becomes its shard's retry point and nothing
-        // after it is sent. Letters of that same aggregate sent before the
-        // refusal go again with the retry: the one repeat there is.
-        let sends = poison_by_shard.iter().map(|(_, indices)| {
-            let letters: Vec<&DeadLetter> = indices
-                .iter()
-                .filter_map(|&i| match &fates[i] {
-                    Fate::Poison(letter) => Some(letter),
-                    _ => None,
-                })
-                .collect();
-            async move { self.dead_letters.send_in_order(&letters).await }
         });
-        let accepted = join_all(sends).await;
-        let mut dead_lettered = 0;
-        for ((shard, indices), accepted) in poison_by_shard.iter().zip(accepted) {
-            dead_lettered += accepted;
-            if let Some(&refused) = indices.get(accepted) {
-                // Never dropped: if the DLQ refuses it, Kinesis keeps it.
-                fates[refused] = Fate::Retry;
-                let limit = cutoff.get_mut(shard).expect("every shard has a cutoff");
-                *limit = (*limit).min(units[refused].record);
+        let in_queue = self.dead_letters.send(&letters, window).await;
+        // A shard's first letter not in the queue (refused, or not sent
+        // before the deadline) is where its retry starts: never dropped.
+        for (&i, sent) in poison.iter().zip(&in_queue) {
+            if !sent {
+                let record = units[i].record;
+                let limit = cutoff
+                    .get_mut(records[record].shard_id())
+                    .expect("every shard has a cutoff");
+                *limit = (*limit).min(record);
             }
         }
+        // Letters in the queue for records that are done count now; those
+        // of records retried are remembered for the retry.
+        let mut done: Vec<&DeadLetter> = Vec::new();
+        let mut retried: Vec<&DeadLetter> = Vec::new();
+        for ((&i, &letter), &sent) in poison.iter().zip(&letters).zip(&in_queue) {
+            let record = units[i].record;
+            match (sent, record < cutoff[records[record].shard_id()]) {
+                (true, true) => done.push(letter),
+                (true, false) => retried.push(letter),
+                (false, _) => {}
+            }
+        }
+        let dead_lettered = done.len();
+        self.dead_letters.settle(done, retried);
 
         let now = Utc::now();
         let timestamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -209,7 +239,8 @@ impl Consumer {
         let mut report = BatchReport {
             records: records.len(),
             aggregates,
-            user_records: units.iter().filter(|u| u.user.is_some()).count(),
+            // An unreadable record is one user record, lettered whole.
+            user_records: units.len(),
             dead_lettered,
             ..BatchReport::default()
         };
@@ -222,6 +253,7 @@ impl Consumer {
         for (unit, fate) in units.iter().zip(&fates) {
             let record = &records[unit.record];
             if unit.record >= cutoff[record.shard_id()] {
+                report.retried += 1;
                 continue;
             }
             if let Fate::Enriched(enriched) = fate {

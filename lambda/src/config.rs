@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+/// The range SQS allows for a queue's maximum message size.
+const MIN_MESSAGE_BYTES: usize = 1024;
+const MAX_MESSAGE_BYTES: usize = 1_048_576;
+
 /// Why the configuration is unusable. Each variant names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -27,6 +31,10 @@ pub struct Config {
     pub api_key_parameter: String,
     /// `DLQ_URL`: the SQS queue poison records are sent to.
     pub dead_letter_queue_url: String,
+    /// `DLQ_MAX_MESSAGE_BYTES`: the queue's `MaximumMessageSize` (1,024 to
+    /// 1,048,576; SQS's default 262,144), which Terraform sets on the queue
+    /// and passes here: every letter is fitted to it.
+    pub dead_letter_max_bytes: usize,
     /// `MOMENTO_ENDPOINT`: optional override (`http://127.0.0.1:9090` for the
     /// local double); unset means the endpoint the key names.
     pub momento_endpoint: Option<String>,
@@ -67,6 +75,7 @@ impl Config {
             cache_name: cache_name.into(),
             api_key_parameter: api_key_parameter.into(),
             dead_letter_queue_url: dead_letter_queue_url.into(),
+            dead_letter_max_bytes: crate::dead_letter::DEFAULT_MAX_MESSAGE_BYTES,
             momento_endpoint: None,
             cache_ttl: Duration::from_secs(600),
             momento_timeout: Duration::from_millis(150),
@@ -119,6 +128,18 @@ impl Config {
                 },
             }
         };
+        if let Some(value) = var("DLQ_MAX_MESSAGE_BYTES") {
+            config.dead_letter_max_bytes = match value.trim().parse::<usize>() {
+                Ok(n) if (MIN_MESSAGE_BYTES..=MAX_MESSAGE_BYTES).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "DLQ_MAX_MESSAGE_BYTES",
+                        value,
+                        reason: "expected the queue's MaximumMessageSize, 1024-1048576",
+                    })
+                }
+            };
+        }
         let secs = |d: Duration| d.as_secs();
         let millis = |d: Duration| d.as_millis() as u64;
         config.cache_ttl =
@@ -218,6 +239,23 @@ mod tests {
         assert_eq!(config.momento_timeout, Duration::from_millis(40));
         assert_eq!(config.l1_capacity, 7);
         assert_eq!(config.breaker_cooldown, Duration::from_millis(250));
+
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push(("DLQ_MAX_MESSAGE_BYTES", "65536"));
+        assert_eq!(
+            Config::from_lookup(lookup(&pairs))
+                .unwrap()
+                .dead_letter_max_bytes,
+            65_536
+        );
+        for bad in ["1023", "1048577", "big"] {
+            let mut pairs = REQUIRED.to_vec();
+            pairs.push(("DLQ_MAX_MESSAGE_BYTES", bad));
+            assert!(Config::from_lookup(lookup(&pairs))
+                .unwrap_err()
+                .to_string()
+                .contains("DLQ_MAX_MESSAGE_BYTES"));
+        }
 
         for bad in ["0", "-1", "1.5", "soon"] {
             let mut pairs = REQUIRED.to_vec();

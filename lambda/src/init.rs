@@ -97,7 +97,8 @@ pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Co
     );
     let table = Table::new(dynamodb, &config.table_name, config.dynamodb_attempts);
     let dead_letters =
-        DeadLetters::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letter_queue_url);
+        DeadLetters::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letter_queue_url)
+            .max_message_bytes(config.dead_letter_max_bytes);
     let lookup = TieredLookup::new(config, momento, table);
     let checking = Instant::now();
     lookup.check_cache().await;

@@ -24,6 +24,10 @@ pub fn describe() {
             "poison user records sent to the dead-letter queue",
         ),
         ("BatchItemFailures", "Kinesis records reported for retry"),
+        (
+            "UserRecordsRetried",
+            "user records of the Kinesis records reported for retry",
+        ),
         ("L1Hits", "keys answered from the container's memory"),
         ("MomentoHits", "keys answered by Momento"),
         ("MomentoMisses", "keys Momento did not have"),
@@ -73,6 +77,7 @@ pub(crate) fn record(report: &BatchReport) {
     counter!("Enriched").increment(count(report.enriched));
     counter!("DeadLettered").increment(count(report.dead_lettered));
     counter!("BatchItemFailures").increment(count(report.failed));
+    counter!("UserRecordsRetried").increment(count(report.retried));
     counter!("L1Hits").increment(lookups.l1_hits + lookups.l1_negative_hits);
     counter!("MomentoHits").increment(lookups.momento_hits);
     counter!("MomentoMisses").increment(lookups.momento_misses + lookups.momento_corrupt);

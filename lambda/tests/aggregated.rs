@@ -68,10 +68,15 @@ async fn each_user_record_of_a_mixed_batch_gets_its_own_fate() {
     let report = &result.report;
     assert_eq!(
         (report.records, report.aggregates, report.user_records),
-        (5, 3, 7),
-        "5 Kinesis records, 3 of them aggregates (one unreadable, one empty), 7 user records"
+        (5, 3, 8),
+        "5 Kinesis records, 3 of them aggregates (one unreadable, one empty), 8 user records (the unreadable aggregate is one, lettered whole)"
     );
     assert_eq!((report.enriched, report.dead_lettered), (4, 4));
+    assert_eq!(
+        report.user_records,
+        report.enriched + report.dead_lettered + report.retried,
+        "every user record counted in exactly one fate"
+    );
 
     let lines = captured.take_lines();
     let emitted: Vec<(String, Option<u64>)> = lines
@@ -179,4 +184,76 @@ async fn a_retry_inside_an_aggregate_reports_the_aggregate_and_emits_none_of_it(
         "its poison waits for the retry too"
     );
     assert_eq!(result.report.failed, 2);
+}
+
+/// An `AggregatedRecord` protobuf written byte by byte, so a partition key
+/// can be any bytes: the key table, then (key index, data) per user record.
+fn hand_made_aggregate(keys: &[&[u8]], users: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+        out.push(tag);
+        let mut len = bytes.len();
+        while len >= 0x80 {
+            out.push((len as u8 & 0x7F) | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(bytes);
+    }
+    let mut message = Vec::new();
+    for key in keys {
+        field(&mut message, 0x0A, key); // 1: partition_key_table
+    }
+    for (index, data) in users {
+        let mut record = vec![0x08, *index as u8]; // 1: partition_key_index
+        field(&mut record, 0x1A, data); // 3: data
+        field(&mut message, 0x1A, &record); // 3: records
+    }
+    kpl_aggregation::frame(&message)
+}
+
+#[tokio::test]
+async fn a_partition_key_that_is_not_utf8_sinks_nothing() {
+    let env = Env::start().await;
+    let (consumer, captured) = env.consumer(&env.config()).await;
+    let bad_key: &[u8] = b"b\xFFd";
+    let (car, house, diner) = (valid("Car"), valid("House"), valid("Diner"));
+    let packed = hand_made_aggregate(
+        &[b"good", bad_key],
+        &[
+            (0, car.1.clone()),
+            (1, house.1.clone()),
+            (0, diner.1.clone()),
+            (1, b"{broken".to_vec()),
+        ],
+    );
+    let mut events = Events::new();
+    let sequence = events.data(0, "good", packed);
+    let result = consumer.handle(events.build()).await;
+    assert!(result.response.batch_item_failures.is_empty());
+    assert_eq!(
+        (result.report.enriched, result.report.dead_lettered),
+        (3, 1),
+        "the aggregate is read: its key is converted, not fatal"
+    );
+    let emitted: Vec<String> = captured
+        .take_lines()
+        .into_iter()
+        .map(|l| l.record.record.id)
+        .collect();
+    assert_eq!(
+        emitted,
+        [car.0, house.0, diner.0],
+        "the bad key's valid record too"
+    );
+    let letters = env.dead_letters().await;
+    assert_eq!(letters.len(), 1);
+    assert_eq!(
+        (
+            letters[0].sequence_number.as_str(),
+            letters[0].subsequence_number
+        ),
+        (sequence.as_str(), Some(3))
+    );
+    assert_eq!(letters[0].reason, "not_json");
+    assert_eq!(letters[0].partition_key, "b\u{FFFD}d", "converted lossily");
 }

@@ -282,6 +282,7 @@ impl Pipeline {
 
     /// Every message in `queue_url` (received and deleted), as JSON.
     pub async fn take_messages(&self, queue_url: &str) -> Vec<serde_json::Value> {
+        use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
         let mut bodies = Vec::new();
         loop {
@@ -297,15 +298,25 @@ impl Pipeline {
             if messages.is_empty() {
                 return bodies;
             }
-            for message in messages {
+            let mut deletes = Vec::with_capacity(messages.len());
+            for (i, message) in messages.iter().enumerate() {
                 bodies.push(serde_json::from_str(message.body().unwrap()).unwrap());
-                sqs.delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(message.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
+                deletes.push(
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(message.receipt_handle().unwrap())
+                        .build()
+                        .unwrap(),
+                );
             }
+            let deleted = sqs
+                .delete_message_batch()
+                .queue_url(queue_url)
+                .set_entries(Some(deletes))
+                .send()
+                .await
+                .unwrap();
+            assert!(deleted.failed().is_empty(), "{:?}", deleted.failed());
         }
     }
 

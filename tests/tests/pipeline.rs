@@ -579,6 +579,207 @@ async fn a_poison_storm_goes_to_the_dead_letter_queue_without_blocking_a_shard()
     }
 }
 
+/// One KPL aggregate of `n` poison user records (not JSON), written to the
+/// stream; returns every user record's (sequence, subsequence).
+async fn put_poison_aggregate(pipeline: &Pipeline, n: usize) -> HashSet<(String, u64)> {
+    let mut aggregator =
+        kpl_aggregation::Aggregator::new(kpl_aggregation::MAX_RECORD_BYTES).unwrap();
+    for i in 0..n {
+        let full = aggregator
+            .add(&format!("poison-{i:05}"), None, b"{not json")
+            .unwrap();
+        assert!(full.is_none(), "{n} user records fit one aggregate");
+    }
+    let aggregate = aggregator.finish().unwrap();
+    pipeline
+        .put_raw(&[(aggregate.partition_key, aggregate.data)])
+        .await;
+    let expected: HashSet<(String, u64)> = pipeline
+        .stream_user_records()
+        .await
+        .into_iter()
+        .map(|(_, sequence, sub)| (sequence, sub.unwrap()))
+        .collect();
+    assert_eq!(expected.len(), n);
+    expected
+}
+
+/// In front of moto's SQS for the consumer: each SendMessageBatch goes to
+/// moto, and the letters moto's answer lists as stored are recorded; then
+/// the answer waits `delay`, as a slow queue's would (a call the consumer
+/// abandons at its deadline has still stored its letters). The queue is
+/// purged every few calls: moto's SQS spends time in proportion to the
+/// queue's depth on every message sent and received (its attribute counts
+/// and ReceiveMessage scan the queue), so 10,000 letters left in it, or
+/// read back out of it, take minutes.
+struct AcceptingQueue {
+    queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+    delay: Duration,
+    calls: std::sync::atomic::AtomicUsize,
+    letters: parking_lot::Mutex<Vec<consumer::DeadLetter>>,
+}
+
+impl emulators::proxy::Intercept for AcceptingQueue {
+    async fn call(&self, call: emulators::proxy::Call) -> (u16, Vec<u8>) {
+        if call.operation() != "SendMessageBatch" {
+            return call.forward(call.body().to_vec()).await;
+        }
+        let (status, body) = call.forward(call.body().to_vec()).await;
+        let request: serde_json::Value = serde_json::from_slice(call.body()).unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(status, 200, "{answer}");
+        let entries = request["Entries"].as_array().unwrap();
+        for stored in answer["Successful"].as_array().unwrap() {
+            let entry = entries
+                .iter()
+                .find(|e| e["Id"] == stored["Id"])
+                .expect("moto answers for the entries sent");
+            let letter = entry["MessageBody"].as_str().unwrap();
+            self.letters
+                .lock()
+                .push(serde_json::from_str(letter).unwrap());
+        }
+        let calls = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if calls % 2 == 1 {
+            self.sqs
+                .purge_queue()
+                .queue_url(&self.queue_url)
+                .send()
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(self.delay).await;
+        (status, body)
+    }
+}
+
+impl AcceptingQueue {
+    /// The proxy in front of `pipeline`'s emulator, and the consumer
+    /// configured to send through it.
+    async fn start(pipeline: &Pipeline, delay: Duration) -> (Arc<Self>, Arc<consumer::Consumer>) {
+        let queue = Arc::new(AcceptingQueue {
+            queue_url: pipeline.provisioned.dead_letter_queue_url.clone(),
+            sqs: aws_sdk_sqs::Client::new(&pipeline.sdk),
+            delay,
+            calls: Default::default(),
+            letters: Default::default(),
+        });
+        let proxy = emulators::proxy::start(pipeline.aws.endpoint(), queue.clone()).await;
+        let through_proxy = sdk_config(&proxy, &pipeline.names.region).await;
+        let (consumer, _output) = pipeline
+            .start_consumer(&pipeline.config, &through_proxy)
+            .await;
+        (queue, consumer)
+    }
+
+    /// The letters the queue stored, by (sequence, subsequence), with how
+    /// many copies of each.
+    fn by_user_record(&self) -> HashMap<(String, u64), usize> {
+        let mut copies = HashMap::new();
+        for letter in self.letters.lock().iter() {
+            assert_eq!(letter.reason, "not_json");
+            let sub = letter.subsequence_number.unwrap();
+            assert_eq!(
+                letter.letter_id,
+                consumer::letter_id(&letter.shard_id, &letter.sequence_number, Some(sub))
+            );
+            *copies
+                .entry((letter.sequence_number.clone(), sub))
+                .or_default() += 1;
+        }
+        copies
+    }
+}
+
+#[tokio::test]
+async fn ten_thousand_poison_user_records_in_one_aggregate_are_lettered_within_the_timeout() {
+    let pipeline = Pipeline::start().await;
+    let expected = put_poison_aggregate(&pipeline, 10_000).await;
+    let (queue, consumer) = AcceptingQueue::start(&pipeline, Duration::ZERO).await;
+    let mut config = pipeline.replay_config(false);
+    config.function_timeout = Some(Duration::from_secs(30));
+    let started = Instant::now();
+    let summary = EventSourceMapping::new(&pipeline.sdk, config, in_process(consumer))
+        .await
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            summary.invocations,
+            summary.retries,
+            summary.function_errors,
+            summary.partial_failures
+        ),
+        (1, 0, 0, 0),
+        "one invocation sent every letter"
+    );
+    println!(
+        "10,000 letters in one invocation: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let copies = queue.by_user_record();
+    let lettered: HashSet<(String, u64)> = copies.keys().cloned().collect();
+    assert_eq!(lettered, expected);
+    assert!(copies.values().all(|&n| n == 1), "no letter repeated");
+}
+
+#[tokio::test]
+async fn under_a_2_s_timeout_a_slow_queue_stops_before_the_deadline_and_the_retries_letter_everything(
+) {
+    const USERS: usize = 3_000;
+    let pipeline = Pipeline::start().await;
+    let expected = put_poison_aggregate(&pipeline, USERS).await;
+    let (queue, consumer) = AcceptingQueue::start(&pipeline, Duration::from_millis(150)).await;
+    let mut config = pipeline.replay_config(false);
+    config.function_timeout = Some(Duration::from_secs(2));
+    // A bound, so a retry that made no progress fails here instead of
+    // retrying for the age limit's six hours.
+    config.settings.maximum_retry_attempts = Some(12);
+    config.backoff = Backoff {
+        first: 0.05,
+        max: 0.1,
+    };
+    let started = Instant::now();
+    let summary = EventSourceMapping::new(&pipeline.sdk, config, in_process(consumer))
+        .await
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.function_errors, 0,
+        "no invocation outlived its deadline: {summary:?}"
+    );
+    assert!(
+        summary.partial_failures >= 1 && summary.retries >= 1,
+        "the invocation stopped and reported the rest: {summary:?}"
+    );
+    assert_eq!(summary.sent_to_destination, 0);
+
+    let copies = queue.by_user_record();
+    let lettered: HashSet<(String, u64)> = copies.keys().cloned().collect();
+    assert_eq!(lettered, expected, "every user record lettered");
+    // The README's rule: a letter goes again only when the call carrying it
+    // was abandoned at a deadline (SQS had stored it): at most eight calls
+    // of ten letters in flight per invocation cut short.
+    let repeats: usize = copies.values().map(|n| n - 1).sum();
+    let cut_short = summary.partial_failures as usize;
+    assert!(
+        repeats <= cut_short * 80,
+        "{repeats} repeats for {cut_short} invocations cut short"
+    );
+    println!(
+        "{USERS} letters through a queue answering in 150 ms: {} invocations, {cut_short} cut short, {repeats} repeats, {:.1} s",
+        summary.invocations,
+        started.elapsed().as_secs_f64()
+    );
+}
+
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }

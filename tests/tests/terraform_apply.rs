@@ -803,6 +803,28 @@ async fn check_created(sdk: &SdkConfig, endpoint: &str, names: &Names, terraform
         assert!(environment.contains_key(variable), "{variable} not set");
     }
     assert_eq!(environment["TABLE_NAME"], names.table);
+    // The consumer fits its letters to the queue's own limit.
+    {
+        use aws_sdk_sqs::types::QueueAttributeName::MaximumMessageSize;
+        let attributes = aws_sdk_sqs::Client::new(sdk)
+            .get_queue_attributes()
+            .queue_url(queue_url(sdk, &names.dead_letter_queue).await.unwrap())
+            .attribute_names(MaximumMessageSize)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            attributes
+                .attributes()
+                .and_then(|a| a.get(&MaximumMessageSize)),
+            Some(&environment["DLQ_MAX_MESSAGE_BYTES"]),
+            "DLQ_MAX_MESSAGE_BYTES is the queue's MaximumMessageSize"
+        );
+        assert_eq!(
+            environment["DLQ_MAX_MESSAGE_BYTES"],
+            emulators::DEAD_LETTER_MAX_MESSAGE_BYTES.to_string()
+        );
+    }
     let role_arn = configuration.role().unwrap().to_owned();
 
     // Listed by stream: the mapping names the alias, not the bare function.

@@ -34,7 +34,8 @@ async fn main() -> Result<(), Error> {
 
     let consumer = &consumer;
     lambda_runtime::run(service_fn(|event: LambdaEvent<KinesisInput>| async move {
-        let result = consumer.handle(event.payload).await;
+        let deadline = deadline_instant(event.context.deadline);
+        let result = consumer.handle_until(event.payload, Some(deadline)).await;
         let mut stdout = std::io::stdout().lock();
         if let Err(error) = metrics.flush(&mut stdout).and_then(|()| stdout.flush()) {
             tracing::warn!(%error, "could not write EMF metrics");
@@ -42,4 +43,13 @@ async fn main() -> Result<(), Error> {
         Ok::<_, Error>(result.response)
     }))
     .await
+}
+
+/// The invocation's deadline (milliseconds since the epoch, from the Runtime
+/// API's header) as an `Instant` of this process's clock.
+fn deadline_instant(deadline_ms: u64) -> std::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    std::time::Instant::now() + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }

@@ -112,25 +112,34 @@ impl Env {
 
     /// Everything in the dead-letter queue (received and deleted).
     pub async fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.dead_letter_bodies()
+            .await
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("DeadLetter JSON"))
+            .collect()
+    }
+
+    /// The dead-letter queue's messages as SQS holds them (received and deleted).
+    pub async fn dead_letter_bodies(&self) -> Vec<String> {
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
-        let mut letters = Vec::new();
+        let queue = &self.provisioned.dead_letter_queue_url;
+        let mut bodies = Vec::new();
         loop {
             let page = sqs
                 .receive_message()
-                .queue_url(&self.provisioned.dead_letter_queue_url)
+                .queue_url(queue)
                 .max_number_of_messages(10)
                 .send()
                 .await
                 .expect("receive from the DLQ");
             let messages = page.messages.unwrap_or_default();
             if messages.is_empty() {
-                return letters;
+                return bodies;
             }
             for message in messages {
-                letters
-                    .push(serde_json::from_str(message.body().unwrap()).expect("DeadLetter JSON"));
+                bodies.push(message.body().unwrap().to_owned());
                 sqs.delete_message()
-                    .queue_url(&self.provisioned.dead_letter_queue_url)
+                    .queue_url(queue)
                     .receipt_handle(message.receipt_handle().unwrap())
                     .send()
                     .await

@@ -5,7 +5,7 @@
 //! timeout. The response is returned as it came: the engine reads it.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -29,9 +29,11 @@ impl From<&str> for Failed {
     }
 }
 
-/// An async function from event to response.
-pub type Handler =
-    Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, InvokeError>> + Send + Sync>;
+/// An async function from event (and the invocation's deadline, when the
+/// mapping has a function timeout) to response.
+pub type Handler = Arc<
+    dyn Fn(Value, Option<Instant>) -> BoxFuture<'static, Result<Value, InvokeError>> + Send + Sync,
+>;
 
 #[derive(Clone)]
 pub enum Function {
@@ -64,7 +66,7 @@ impl Function {
         Fut: std::future::Future<Output = Result<Value, Failed>> + Send + 'static,
     {
         let f = Arc::new(f);
-        Function::Handler(Arc::new(move |event| {
+        Function::Handler(Arc::new(move |event, _deadline| {
             let f = f.clone();
             Box::pin(async move {
                 f(event)
@@ -80,7 +82,20 @@ impl Function {
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<Value, InvokeError>> + Send + 'static,
     {
-        Function::Handler(Arc::new(move |event| Box::pin(f(event))))
+        Function::Handler(Arc::new(move |event, _deadline| Box::pin(f(event))))
+    }
+
+    /// A function that learns its invocation's deadline, as a Lambda
+    /// handler does from its context: `None` when the mapping sets no
+    /// function timeout.
+    pub fn service_until<F, Fut>(f: F) -> Self
+    where
+        F: Fn(Value, Option<Instant>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Value, InvokeError>> + Send + 'static,
+    {
+        Function::Handler(Arc::new(move |event, deadline| {
+            Box::pin(f(event, deadline))
+        }))
     }
 
     /// Invokes the function once, failing it (as a function error) if it
@@ -92,14 +107,17 @@ impl Function {
     ) -> Result<Value, InvokeError> {
         match timeout {
             None => self.invoke(event).await,
-            Some(timeout) => tokio::time::timeout(timeout, self.invoke(event))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(InvokeError::Function(format!(
-                        "Task timed out after {:.2} seconds",
-                        timeout.as_secs_f64()
-                    )))
-                }),
+            Some(timeout) => tokio::time::timeout(
+                timeout,
+                self.invoke_until(event, Some(Instant::now() + timeout)),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(InvokeError::Function(format!(
+                    "Task timed out after {:.2} seconds",
+                    timeout.as_secs_f64()
+                )))
+            }),
         }
     }
 
@@ -107,6 +125,14 @@ impl Function {
     /// whole: [`InvokeError::Function`] if it ran, [`InvokeError::Service`]
     /// if it never got the batch.
     pub async fn invoke(&self, event: Value) -> Result<Value, InvokeError> {
+        self.invoke_until(event, None).await
+    }
+
+    async fn invoke_until(
+        &self,
+        event: Value,
+        deadline: Option<Instant>,
+    ) -> Result<Value, InvokeError> {
         use InvokeError::{Function as Failed, Service};
         match self {
             Function::Invoke { url, client } => {
@@ -158,7 +184,7 @@ impl Function {
                 serde_json::from_str(&body)
                     .map_err(|e| Failed(format!("response is not JSON: {e}")))
             }
-            Function::Handler(handler) => handler(event).await,
+            Function::Handler(handler) => handler(event, deadline).await,
         }
     }
 }

@@ -11,6 +11,9 @@
 resource "aws_sqs_queue" "dlq" {
   name                      = var.dlq_name
   message_retention_seconds = var.queues.message_retention_seconds
+  # The consumer fits every letter to this (DLQ_MAX_MESSAGE_BYTES): a letter
+  # SQS refused would block its shard.
+  max_message_size = var.queues.dlq_max_message_size
 
   # SSE-SQS needs no key policy and no kms permissions for senders.
   sqs_managed_sse_enabled = var.queues.kms_key_arn == null ? true : null

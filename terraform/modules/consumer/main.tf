@@ -16,6 +16,7 @@ locals {
     CACHE_NAME                = var.cache_name
     MOMENTO_API_KEY_PARAMETER = var.api_key_parameter_name
     DLQ_URL                   = aws_sqs_queue.dlq.url
+    DLQ_MAX_MESSAGE_BYTES     = tostring(aws_sqs_queue.dlq.max_message_size)
     RUST_LOG                  = var.lambda.rust_log
     METRICS_NAMESPACE         = var.lambda.metrics_namespace
   })

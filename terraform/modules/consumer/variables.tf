@@ -90,6 +90,7 @@ variable "queues" {
   type = object({
     message_retention_seconds = number
     kms_key_arn               = string
+    dlq_max_message_size      = number
   })
 }
 

@@ -184,6 +184,7 @@ variable "queues" {
   type = object({
     message_retention_seconds = optional(number, 1209600) # how long a message stays (60-1209600 s); default 14 days, the maximum
     kms_key_arn               = optional(string)          # a customer managed key's ARN (the role gets kms:GenerateDataKey and kms:Decrypt on it, through SQS only), or `null` for SSE-SQS
+    dlq_max_message_size      = optional(number, 262144)  # the dead-letter queue's maximum message size (1024-262144 bytes, the provider's range); the consumer fits every letter to it (DLQ_MAX_MESSAGE_BYTES)
   })
   default  = {}
   nullable = false
@@ -191,6 +192,10 @@ variable "queues" {
   validation {
     condition     = var.queues.message_retention_seconds >= 60 && var.queues.message_retention_seconds <= 1209600
     error_message = "queues.message_retention_seconds must be between 60 and 1209600."
+  }
+  validation {
+    condition     = var.queues.dlq_max_message_size >= 1024 && var.queues.dlq_max_message_size <= 262144
+    error_message = "queues.dlq_max_message_size must be between 1024 and 262144 (bytes)."
   }
   validation {
     condition     = var.queues.kms_key_arn == null || can(regex(local.kms_key_arn_pattern, var.queues.kms_key_arn))

@@ -1,17 +1,149 @@
-//! SQS refusing some dead letters: every record still ends in exactly one
-//! place across the Kinesis retry. A proxy in front of the emulator's SQS
-//! refuses the letters of chosen records, in SendMessage and, entry by entry,
-//! in SendMessageBatch (so the test also catches a sender that batches
-//! letters and lets a later one in while an earlier one is refused).
+//! Dead letters at their limits, against moto server's SQS: a letter always
+//! fits the queue whatever its record held, and SQS refusing some letters
+//! still leaves every record in exactly one place across the Kinesis retry.
+//! A proxy in front of the emulator's SQS refuses the letters of chosen
+//! records, in SendMessage and, entry by entry, in SendMessageBatch (a batch
+//! that lets a later letter in while refusing an earlier one).
 #![cfg(feature = "integration")]
 
 mod common;
 
 use std::collections::{HashMap, HashSet};
 
+use aws_sdk_sqs::types::QueueAttributeName;
 use common::{failures, Env, Events};
 use consumer::lookup::{Table, TieredLookup};
-use consumer::{Consumer, DeadLetters, Output};
+use consumer::{Consumer, DeadLetter, DeadLetters, Output};
+use kpl_aggregation::Aggregator;
+use model::ModelOne;
+
+/// An aggregate of `users` (partition key, data), as KPL packs them.
+fn aggregate(users: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut aggregator = Aggregator::new(kpl_aggregation::MAX_RECORD_BYTES).unwrap();
+    for (key, data) in users {
+        assert!(aggregator.add(key, None, data).unwrap().is_none());
+    }
+    aggregator.finish().unwrap().data
+}
+
+fn valid(location: &str) -> (String, Vec<u8>) {
+    let model = ModelOne::new(location);
+    (model.id.clone(), model.to_json())
+}
+
+/// A user record whose partition key is 200,000 `\u0001` characters: 1.2 MB
+/// once JSON escapes it, over any queue's limit if a letter copied it whole.
+fn hostile_key() -> String {
+    "\u{1}".repeat(200_000)
+}
+
+#[tokio::test]
+async fn a_hostile_partition_key_is_cut_and_its_siblings_are_enriched() {
+    let env = Env::start().await;
+    let (consumer, captured) = env.consumer(&env.config()).await;
+    let mut events = Events::new();
+    let users = vec![
+        valid("Car"),
+        (hostile_key(), b"{broken".to_vec()),
+        valid("Diner"),
+    ];
+    let sequence = events.data(0, "aggregate", aggregate(&users));
+
+    let result = consumer.handle(events.build()).await;
+    assert_eq!(
+        failures(&result.response),
+        Vec::<String>::new(),
+        "nothing retried"
+    );
+    let report = &result.report;
+    assert_eq!(
+        (
+            report.user_records,
+            report.enriched,
+            report.dead_lettered,
+            report.retried
+        ),
+        (3, 2, 1, 0)
+    );
+    let emitted: Vec<String> = captured
+        .take_lines()
+        .into_iter()
+        .map(|l| l.record.record.id)
+        .collect();
+    assert_eq!(emitted, [users[0].0.clone(), users[2].0.clone()]);
+    let letters = env.dead_letters().await;
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0];
+    assert_eq!(
+        (letter.sequence_number.as_str(), letter.subsequence_number),
+        (sequence.as_str(), Some(1))
+    );
+    assert_eq!(
+        letter.partition_key,
+        "\u{1}".repeat(consumer::MAX_KEY_CHARS)
+    );
+    assert!(letter.partition_key_truncated);
+    assert_eq!(letter.partition_key_bytes, Some(200_000));
+    assert_eq!(
+        letter.letter_id,
+        format!("shardId-000000000000/{sequence}/1")
+    );
+}
+
+#[tokio::test]
+async fn with_a_64_kib_queue_no_letter_is_over_it_and_none_is_retried() {
+    const MAX: usize = 64 * 1024;
+    let env = Env::start().await;
+    // moto refuses a message over the queue's size, counted in characters;
+    // the letters are checked in bytes below.
+    aws_sdk_sqs::Client::new(&env.sdk)
+        .set_queue_attributes()
+        .queue_url(&env.provisioned.dead_letter_queue_url)
+        .attributes(QueueAttributeName::MaximumMessageSize, MAX.to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut config = env.config();
+    config.dead_letter_max_bytes = MAX;
+    let (consumer, captured) = env.consumer(&config).await;
+
+    let mut events = Events::new();
+    let big_poison = vec![0xAB; 150 * 1024]; // 200 KiB of base64
+    let users = vec![
+        valid("House"),
+        (hostile_key(), big_poison.clone()),
+        valid("Car"),
+    ];
+    events.data(0, "aggregate", aggregate(&users));
+    let plain_poison = events.data(1, "plain", big_poison);
+    let result = consumer.handle(events.build()).await;
+    assert_eq!(
+        failures(&result.response),
+        Vec::<String>::new(),
+        "nothing retried"
+    );
+    assert_eq!(
+        (result.report.enriched, result.report.dead_lettered),
+        (2, 2)
+    );
+    assert_eq!(captured.take_lines().len(), 2);
+
+    let bodies = env.dead_letter_bodies().await;
+    assert_eq!(bodies.len(), 2);
+    for body in &bodies {
+        assert!(body.len() <= MAX, "a letter of {} bytes", body.len());
+        let letter: DeadLetter = serde_json::from_str(body).unwrap();
+        assert!(letter.data_truncated, "{}", letter.letter_id);
+        assert!(!letter.data.is_empty(), "the data is cut, not dropped");
+    }
+    let plain: DeadLetter = bodies
+        .iter()
+        .map(|b| serde_json::from_str::<DeadLetter>(b).unwrap())
+        .find(|l| l.subsequence_number.is_none())
+        .unwrap();
+    assert_eq!(plain.sequence_number, plain_poison);
+    assert_eq!(plain.reason, "too_large");
+}
 
 #[tokio::test]
 async fn a_refused_letter_is_retried_and_no_later_letter_is_sent_twice() {
