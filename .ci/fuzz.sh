@@ -39,5 +39,7 @@ for target in "${targets[@]}"; do
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')
   echo "$target: $runs executions in $seconds s, coverage $coverage edges, corpus $(ls "$corpus" | wc -l) inputs, no crash"
+  # What a target counts itself (the deaggregator: inputs that were aggregates).
+  grep -E '^[a-z_]+: [0-9]+ inputs' "$log" | tail -1 || true
   rm -f "$log"
 done

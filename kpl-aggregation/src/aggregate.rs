@@ -6,7 +6,7 @@ use md5::{Digest, Md5};
 use prost::encoding::{encoded_len_varint, key_len};
 use prost::Message;
 
-use crate::proto::{AggregatedRecord, Record, Tag};
+use crate::proto::{lossy, AggregatedRecord, RawTag, Record, Tag};
 use crate::{DIGEST_BYTES, MAGIC, MAX_RECORD_BYTES};
 
 /// One packed Kinesis record, ready for `PutRecord(s)`.
@@ -36,7 +36,9 @@ pub enum AggregateError {
 }
 
 /// Packs user records, in the order added, into aggregates of at most
-/// `max_bytes` (magic and checksum included).
+/// `max_bytes` as Kinesis counts a record: the data (magic, protobuf and
+/// checksum) and the partition key it is written with, the first user
+/// record's (never the explicit hash key).
 #[derive(Debug)]
 pub struct Aggregator {
     max_bytes: usize,
@@ -84,6 +86,15 @@ impl Aggregator {
         MAGIC.len() + self.message_bytes + DIGEST_BYTES
     }
 
+    /// What Kinesis would count for the aggregate being built: its size and
+    /// the partition key it is written with (the first user record's).
+    pub fn record_bytes(&self) -> usize {
+        let key = self.message.records.first().map_or(0, |r| {
+            self.message.partition_key_table[r.partition_key_index as usize].len()
+        });
+        self.size() + key
+    }
+
     /// Adds a user record. When it does not fit the aggregate being built,
     /// that aggregate is returned, complete, and the record starts the next.
     ///
@@ -111,14 +122,15 @@ impl Aggregator {
         tags: &[Tag],
     ) -> Result<Option<Aggregate>, AggregateError> {
         let alone = self.growth(partition_key, explicit_hash_key, data, tags, true);
-        if MAGIC.len() + alone + DIGEST_BYTES > self.max_bytes {
+        let needed = MAGIC.len() + alone + DIGEST_BYTES + partition_key.len();
+        if needed > self.max_bytes {
             return Err(AggregateError::TooLarge {
-                needed: MAGIC.len() + alone + DIGEST_BYTES,
+                needed,
                 max: self.max_bytes,
             });
         }
         let growth = self.growth(partition_key, explicit_hash_key, data, tags, false);
-        let (full, growth) = if self.size() + growth > self.max_bytes {
+        let (full, growth) = if self.record_bytes() + growth > self.max_bytes {
             // The record starts the next aggregate, where it grows the
             // message as it would alone.
             (self.finish(), alone)
@@ -142,10 +154,12 @@ impl Aggregator {
         self.explicit_hash_keys.clear();
         let user_records = message.records.len();
         let first = &message.records[0];
-        let partition_key = message.partition_key_table[first.partition_key_index as usize].clone();
+        // Keys went in as `&str`: the conversion back loses nothing.
+        let partition_key =
+            lossy(message.partition_key_table[first.partition_key_index as usize].clone());
         let explicit_hash_key = first
             .explicit_hash_key_index
-            .map(|i| message.explicit_hash_key_table[i as usize].clone());
+            .map(|i| lossy(message.explicit_hash_key_table[i as usize].clone()));
         let body = message.encode_to_vec();
         let mut data = Vec::with_capacity(MAGIC.len() + body.len() + DIGEST_BYTES);
         data.extend_from_slice(&MAGIC);
@@ -189,7 +203,7 @@ impl Aggregator {
             partition_key_index: pk_index,
             explicit_hash_key_index: ehk_index,
             data: Vec::new(),
-            tags: tags.to_vec(),
+            tags: tags.iter().map(RawTag::from).collect(),
         };
         // The data is counted without copying it.
         let inner =
@@ -223,18 +237,18 @@ impl Aggregator {
             partition_key_index,
             explicit_hash_key_index,
             data: data.to_vec(),
-            tags: tags.to_vec(),
+            tags: tags.iter().map(RawTag::from).collect(),
         });
     }
 }
 
 /// `key`'s index in a key table, added to the table (and its index) when new.
-fn intern(indices: &mut HashMap<String, u64>, table: &mut Vec<String>, key: &str) -> u64 {
+fn intern(indices: &mut HashMap<String, u64>, table: &mut Vec<Vec<u8>>, key: &str) -> u64 {
     if let Some(&index) = indices.get(key) {
         return index;
     }
     let index = table.len() as u64;
-    table.push(key.to_owned());
+    table.push(key.as_bytes().to_vec());
     indices.insert(key.to_owned(), index);
     index
 }

@@ -3,14 +3,17 @@
 use md5::{Digest, Md5};
 use prost::Message;
 
-use crate::proto::{AggregatedRecord, Tag};
+use crate::proto::{lossy, AggregatedRecord, Tag};
 use crate::{DIGEST_BYTES, MAGIC};
 
 /// One user record out of an aggregate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
+    /// Its partition key; a key that is not UTF-8 is converted lossily (each
+    /// invalid sequence becomes U+FFFD), as awslabs' deaggregators hand it on.
     pub partition_key: String,
-    /// The explicit hash key the producer gave this user record, if any.
+    /// The explicit hash key the producer gave this user record, if any
+    /// (converted likewise).
     pub explicit_hash_key: Option<String>,
     pub data: Vec<u8>,
     /// Its position in the aggregate, from 0: with the Kinesis record's
@@ -77,6 +80,9 @@ pub fn deaggregate(data: &[u8]) -> Deaggregated {
         explicit_hash_key_table,
         records,
     } = aggregate;
+    let partition_key_table: Vec<String> = partition_key_table.into_iter().map(lossy).collect();
+    let explicit_hash_key_table: Vec<String> =
+        explicit_hash_key_table.into_iter().map(lossy).collect();
     let lookup = |table: &[String], index: u64, subsequence: u64, kind: &'static str| {
         usize::try_from(index)
             .ok()
@@ -117,7 +123,7 @@ pub fn deaggregate(data: &[u8]) -> Deaggregated {
             explicit_hash_key,
             data: record.data,
             subsequence_number: subsequence,
-            tags: record.tags,
+            tags: record.tags.into_iter().map(Tag::from).collect(),
         });
     }
     Deaggregated::Aggregated(users)

@@ -48,6 +48,17 @@ pub const KPL_DEFAULT_MAX_BYTES: usize = 51_200;
 /// The most data one Kinesis record holds (1 MiB, partition key included).
 pub const MAX_RECORD_BYTES: usize = 1_048_576;
 
+/// An aggregate's data around an already encoded `AggregatedRecord`
+/// protobuf: the magic bytes, the message, its MD5. For tests and fuzzing
+/// that build messages by hand ([`Aggregator`] makes whole aggregates).
+pub fn frame(message: &[u8]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(MAGIC.len() + message.len() + DIGEST_BYTES);
+    data.extend_from_slice(&MAGIC);
+    data.extend_from_slice(message);
+    data.extend_from_slice(&Md5::digest(message));
+    data
+}
+
 /// The 128-bit hash key Kinesis gives a partition key (the MD5 of its UTF-8
 /// bytes, big-endian): the record goes to the shard whose hash key range
 /// holds it. A producer that aggregates groups user records by it, so each
@@ -89,6 +100,7 @@ mod tests {
         });
         let users = unpack(&aggregate.data);
         assert_eq!(users.len(), 100);
+        assert_eq!(aggregate.partition_key, "key-0");
         for (i, (user, (key, data))) in users.iter().zip(&records).enumerate() {
             assert_eq!(
                 (&user.partition_key, &user.data, user.subsequence_number),
@@ -162,45 +174,82 @@ mod tests {
         aggregates.extend(aggregator.finish());
         assert!(aggregates.len() > 10);
         let mut users = 0;
+        // Kinesis counts the data and the partition key it is written with.
+        let counted = |a: &Aggregate| a.data.len() + a.partition_key.len();
         for aggregate in &aggregates {
-            assert!(
-                aggregate.data.len() <= max,
-                "{} bytes",
-                aggregate.data.len()
-            );
+            assert!(counted(aggregate) <= max, "{} bytes", counted(aggregate));
             users += unpack(&aggregate.data).len();
         }
         assert_eq!(users, 500);
 
-        // One record that fills the aggregate exactly fits; one byte more does not.
-        let overhead = {
-            let mut probe = Aggregator::new(max).unwrap();
-            probe.add("k", None, b"").unwrap();
-            probe.size()
-        };
-        let mut exact = None;
-        for len in (max - overhead - 4)..=(max - overhead) {
-            let mut one = Aggregator::new(max).unwrap();
-            if one.add("k", None, &vec![0; len]).is_ok() {
-                let aggregate = one.finish().unwrap();
-                assert!(aggregate.data.len() <= max);
-                exact = Some((len, aggregate.data.len()));
+        // One record that fills the aggregate exactly fits; one byte more
+        // does not. The key is counted: a long one leaves less for data.
+        for key in ["k", &"k".repeat(256)] {
+            let overhead = {
+                let mut probe = Aggregator::new(max).unwrap();
+                probe.add(key, None, b"").unwrap();
+                probe.record_bytes()
+            };
+            let mut exact = None;
+            for len in (max - overhead - 4)..=(max - overhead) {
+                let mut one = Aggregator::new(max).unwrap();
+                if one.add(key, None, &vec![0; len]).is_ok() {
+                    let aggregate = one.finish().unwrap();
+                    exact = Some((len, counted(&aggregate)));
+                }
             }
+            let (len, size) = exact.expect("some record fits");
+            assert_eq!(
+                size, max,
+                "the largest record that fits fills the aggregate"
+            );
+            let mut one = Aggregator::new(max).unwrap();
+            assert_eq!(
+                one.add(key, None, &vec![0; len + 1]),
+                Err(AggregateError::TooLarge {
+                    needed: max + 1,
+                    max
+                })
+            );
+            assert!(one.is_empty());
         }
-        let (len, size) = exact.expect("some record fits");
-        assert_eq!(
-            size, max,
-            "the largest record that fits fills the aggregate"
-        );
-        let mut one = Aggregator::new(max).unwrap();
-        assert_eq!(
-            one.add("k", None, &vec![0; len + 1]),
-            Err(AggregateError::TooLarge {
-                needed: max + 1,
-                max
-            })
-        );
-        assert!(one.is_empty());
+    }
+
+    #[test]
+    fn a_key_that_is_not_utf8_is_read_lossily_and_sinks_nothing() {
+        use prost::Message;
+        let message = proto::AggregatedRecord {
+            partition_key_table: vec![b"good".to_vec(), vec![b'b', 0xFF, b'd']],
+            explicit_hash_key_table: vec![vec![0xC3]],
+            records: vec![
+                proto::Record {
+                    partition_key_index: 0,
+                    explicit_hash_key_index: None,
+                    data: b"one".to_vec(),
+                    tags: vec![],
+                },
+                proto::Record {
+                    partition_key_index: 1,
+                    explicit_hash_key_index: Some(0),
+                    data: b"two".to_vec(),
+                    tags: vec![proto::RawTag {
+                        key: vec![0xFE],
+                        value: None,
+                    }],
+                },
+            ],
+        };
+        let body = message.encode_to_vec();
+        let mut data = MAGIC.to_vec();
+        data.extend_from_slice(&body);
+        data.extend_from_slice(&Md5::digest(&body));
+        let users = unpack(&data);
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0].partition_key, "good");
+        assert_eq!(users[1].partition_key, "b\u{fffd}d");
+        assert_eq!(users[1].explicit_hash_key.as_deref(), Some("\u{fffd}"));
+        assert_eq!(users[1].tags[0].key, "\u{fffd}");
+        assert_eq!(users[1].data, b"two");
     }
 
     #[test]

@@ -82,6 +82,24 @@ pub fn pack(
     Ok(packed)
 }
 
+/// The user records of an aggregate Kinesis put on shard `landed` that
+/// belong elsewhere by `map` (read after the reshard): a split between the
+/// map the aggregate was packed with and its PutRecords puts it on the child
+/// its explicit hash key falls in, with the keys of both children. `None`
+/// when `landed` is not an open shard of `map` (it cannot be told; AWS never
+/// writes to a closed shard, moto does).
+pub fn misplaced(records: Vec<ModelOne>, landed: &str, map: &ShardMap) -> Option<Vec<ModelOne>> {
+    if !map.contains(landed) {
+        return None;
+    }
+    Some(
+        records
+            .into_iter()
+            .filter(|record| map.nearest(hash_key(&record.id)).id != landed)
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use kpl_aggregation::{deaggregate, Deaggregated};
@@ -172,6 +190,42 @@ mod tests {
             assert_eq!(deaggregate(&p.data), Deaggregated::Plain);
             assert_eq!(p.data, p.records[0].to_json());
         }
+    }
+
+    #[test]
+    fn after_a_split_the_records_on_the_wrong_child_are_found() {
+        // Packed for the parent, then the parent split: Kinesis puts the
+        // aggregate on the child its explicit hash key falls in.
+        let parent = ShardMap::new(vec![Shard {
+            id: "shardId-000000000000".into(),
+            start: 0,
+            end: u128::MAX,
+        }]);
+        let input = records(200);
+        let packed = pack(input, &parent, 1_048_576).unwrap();
+        assert_eq!(packed.len(), 1);
+        let children = split_map();
+        let landed = &children
+            .shard_of(packed[0].explicit_hash_key.parse().unwrap())
+            .unwrap()
+            .id;
+        let wrong = misplaced(packed[0].records.clone(), landed, &children).unwrap();
+        assert!(!wrong.is_empty() && wrong.len() < 200, "{}", wrong.len());
+        for record in &wrong {
+            assert_ne!(&children.shard_of(hash_key(&record.id)).unwrap().id, landed);
+        }
+        let right = packed[0].records.len() - wrong.len();
+        let expected_right = packed[0]
+            .records
+            .iter()
+            .filter(|r| &children.shard_of(hash_key(&r.id)).unwrap().id == landed)
+            .count();
+        assert_eq!(right, expected_right);
+        assert_eq!(
+            misplaced(packed[0].records.clone(), "shardId-000000000000", &children),
+            None,
+            "a closed shard (moto writes there) cannot be told"
+        );
     }
 
     #[test]

@@ -63,7 +63,9 @@ pub struct Options {
     #[arg(long)]
     pub aggregate: bool,
 
-    /// Largest aggregate in bytes (KPL's AggregationMaxSize; 28 to 1,048,576).
+    /// Largest aggregate in bytes, as Kinesis counts a record: data and
+    /// partition key (KPL's AggregationMaxSize; up to 1,048,576, and at
+    /// least enough for one record with its 36-character key).
     #[arg(long, default_value_t = kpl_aggregation::KPL_DEFAULT_MAX_BYTES, value_parser = parse_aggregate_bytes, requires = "aggregate")]
     pub aggregate_max_bytes: usize,
 
@@ -143,6 +145,22 @@ fn parse_aggregate_bytes(s: &str) -> Result<usize, String> {
         .map_err(|e| e.to_string())
 }
 
+/// What Kinesis counts for an aggregate holding one record of the longest
+/// location in `locations`, its id the partition key.
+fn smallest_aggregate(locations: &Locations) -> usize {
+    let longest = locations
+        .names()
+        .max_by_key(|name| name.len())
+        .unwrap_or("Car");
+    let record = model::ModelOne::new(longest);
+    let mut aggregator = kpl_aggregation::Aggregator::new(kpl_aggregation::MAX_RECORD_BYTES)
+        .expect("the largest size is valid");
+    aggregator
+        .add(&record.id, None, &record.to_json())
+        .expect("one record fits 1 MiB");
+    aggregator.record_bytes()
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (number, unit) = s.trim().split_at(
         s.trim()
@@ -173,6 +191,15 @@ impl Options {
             return Err(
                 "--aggregate packs records for PutRecords: use it with --strategy batched".into(),
             );
+        }
+        if self.aggregate {
+            let needed = smallest_aggregate(&self.locations);
+            if self.aggregate_max_bytes < needed {
+                return Err(format!(
+                    "--aggregate-max-bytes {} cannot hold one record: an aggregate of one, with its 36-character partition key, takes {needed} bytes",
+                    self.aggregate_max_bytes
+                ));
+            }
         }
         if !self.aggregate && self.batch_size as usize > MAX_BATCH_RECORDS {
             return Err(format!(
@@ -216,6 +243,12 @@ pub struct Summary {
     /// reshard while sending; the map is read again).
     pub shard_mismatches: u64,
     pub failed: u64,
+    /// Of `failed`: refused by Kinesis as invalid (ValidationException,
+    /// InvalidArgumentException), never retried.
+    pub invalid: u64,
+    /// User records sent again to their own shard after a reshard put their
+    /// aggregate on a sibling: each is in the stream twice.
+    pub resent: u64,
     pub retried: u64,
     pub throttled: u64,
     pub calls: u64,
@@ -236,18 +269,24 @@ impl Summary {
             return;
         }
         println!(
-            "sent {} of {} records ({:?}) in {:.2} s: {:.0} records/s; failed {}, retried {}, throttled {}",
+            "sent {} of {} records ({:?}) in {:.2} s: {:.0} records/s; failed {}{}, retried {}, throttled {}",
             self.sent, self.records, self.strategy, self.wall_seconds, self.records_per_second,
-            self.failed, self.retried, self.throttled
+            self.failed,
+            match self.invalid {
+                0 => String::new(),
+                n => format!(" ({n} refused as invalid, not retried)"),
+            },
+            self.retried, self.throttled
         );
         if self.aggregated {
             println!(
                 "aggregated: {} Kinesis records carried them ({:.1} user records each){}",
                 self.kinesis_records,
                 self.sent as f64 / self.kinesis_records.max(1) as f64,
-                match self.shard_mismatches {
-                    0 => String::new(),
-                    n => format!("; {n} aggregates landed on another shard than predicted (resharded while sending)"),
+                match (self.shard_mismatches, self.resent) {
+                    (0, _) => String::new(),
+                    (n, 0) => format!("; {n} aggregates landed on another shard than predicted (resharded while sending)"),
+                    (n, r) => format!("; {n} aggregates landed on another shard than predicted (resharded while sending), {r} user records sent again to their own shard (now in the stream twice)"),
                 }
             );
         }
@@ -311,6 +350,8 @@ pub fn dry_run(options: &Options) -> anyhow::Result<Summary> {
         kinesis_records: 0,
         shard_mismatches: 0,
         failed: 0,
+        invalid: 0,
+        resent: 0,
         retried: 0,
         throttled: 0,
         calls: 0,
@@ -418,6 +459,8 @@ pub async fn run(options: &Options, client: aws_sdk_kinesis::Client) -> anyhow::
         kinesis_records: all.kinesis_records,
         shard_mismatches: all.shard_mismatches,
         failed: all.failed.len() as u64,
+        invalid: all.invalid,
+        resent: all.resent,
         retried: all.retried,
         throttled: all.throttled,
         calls: all.call_micros.len() as u64,

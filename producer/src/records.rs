@@ -45,6 +45,11 @@ impl Locations {
         Ok(Self { names, cumulative })
     }
 
+    /// The location names, in the order given.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
     fn pick(&self, rng: &mut StdRng) -> &str {
         let total = *self.cumulative.last().expect("never empty");
         let draw = rng.random_range(0..total);

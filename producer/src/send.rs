@@ -12,7 +12,7 @@ use rand::Rng;
 
 use model::ModelOne;
 
-use crate::aggregated::{pack, Packed};
+use crate::aggregated::{misplaced, pack, Packed};
 use crate::shards::ShardMap;
 
 /// Kinesis' record limit for one `PutRecords` call.
@@ -36,6 +36,10 @@ pub enum Strategy {
 pub struct Failed {
     pub record: ModelOne,
     pub error: String,
+    /// Kinesis refused the request as invalid (ValidationException,
+    /// InvalidArgumentException): the same request would be refused again,
+    /// so it was not retried.
+    pub invalid: bool,
 }
 
 /// What one batch's delivery did.
@@ -50,6 +54,15 @@ pub struct Delivery {
     /// still routes to a split shard's closed parent.
     pub shard_mismatches: u64,
     pub failed: Vec<Failed>,
+    /// User records Kinesis refused as invalid (counted in `failed` too).
+    pub invalid: u64,
+    /// User records sent a second time, to the shard their key hashes to,
+    /// because a reshard put their aggregate on a sibling (each is then in
+    /// the stream twice, as with the KPL).
+    pub resent: u64,
+    /// Aggregates that landed on another shard than predicted, with that
+    /// shard and their user records: what a reshard may have misplaced.
+    misplaced: Vec<(String, Vec<ModelOne>)>,
     /// Entries sent again after a partial failure or a failed call.
     pub retried: u64,
     /// Entries Kinesis refused with ProvisionedThroughputExceeded.
@@ -66,6 +79,7 @@ impl Delivery {
             .map(|record| Failed {
                 record,
                 error: error.to_owned(),
+                invalid: false,
             })
             .collect();
         Self {
@@ -81,6 +95,9 @@ impl Delivery {
         self.shard_mismatches += other.shard_mismatches;
         self.retried += other.retried;
         self.throttled += other.throttled;
+        self.invalid += other.invalid;
+        self.resent += other.resent;
+        self.misplaced.extend(other.misplaced);
         self.failed.extend(other.failed);
         self.call_micros.extend(other.call_micros);
     }
@@ -229,12 +246,42 @@ impl Sender {
             Ok(packed) => packed,
             Err((error, records)) => return Delivery::all_failed(records, &error),
         };
-        let delivery = self
+        let mut delivery = self
             .put_records(packed.into_iter().map(Entry::packed).collect())
             .await;
-        if delivery.shard_mismatches > 0 {
-            // Resharded since the map was read: read it again next time.
-            *aggregation.shards.lock().await = None;
+        if delivery.shard_mismatches == 0 {
+            return delivery;
+        }
+        // Resharded since the map was read: read it again, and send the user
+        // records Kinesis put on a child their keys do not hash to again, to
+        // the right one (once: what that misplaces stays where it is).
+        let map = match ShardMap::load(&self.client, &self.stream).await {
+            Ok(map) => map,
+            Err(_) => {
+                // Read again before the next batch; these stay where they landed.
+                *aggregation.shards.lock().await = None;
+                return delivery;
+            }
+        };
+        *aggregation.shards.lock().await = Some(map.clone());
+        let again: Vec<ModelOne> = std::mem::take(&mut delivery.misplaced)
+            .into_iter()
+            .filter_map(|(landed, records)| misplaced(records, &landed, &map))
+            .flatten()
+            .collect();
+        if again.is_empty() {
+            return delivery;
+        }
+        if let Ok(packed) = pack(again, &map, aggregation.max_bytes) {
+            let resend = self
+                .put_records(packed.into_iter().map(Entry::packed).collect())
+                .await;
+            delivery.resent += resend.sent;
+            delivery.shard_mismatches += resend.shard_mismatches;
+            delivery.kinesis_records += resend.kinesis_records;
+            delivery.call_micros.extend(resend.call_micros);
+            // Not sending them again leaves them where they were: in the
+            // stream, on a sibling of their shard.
         }
         delivery
     }
@@ -262,10 +309,15 @@ impl Sender {
                     delivery.sent += 1;
                     delivery.kinesis_records += 1;
                 }
-                Err(e) => delivery.failed.push(Failed {
-                    record,
-                    error: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
-                }),
+                Err(e) => {
+                    let invalid = is_invalid(&e);
+                    delivery.invalid += u64::from(invalid);
+                    delivery.failed.push(Failed {
+                        record,
+                        error: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
+                        invalid,
+                    });
+                }
             }
         }
         delivery
@@ -273,6 +325,8 @@ impl Sender {
 
     /// Puts `entries` with PutRecords, in calls of at most 500 records and
     /// 5 MB, retrying the entries Kinesis refused until the retry deadline.
+    /// A call Kinesis refuses as invalid is halved until the entries it
+    /// refuses are alone; those fail with Kinesis's message, never retried.
     async fn put_records(&self, entries: Vec<Entry>) -> Delivery {
         let started = Instant::now();
         let mut delivery = Delivery::default();
@@ -281,7 +335,8 @@ impl Sender {
         let mut last_error = String::new();
         while !pending.is_empty() {
             let mut again = Vec::new();
-            for call in calls(pending) {
+            let mut queue: std::collections::VecDeque<Vec<Entry>> = calls(pending).into();
+            while let Some(call) = queue.pop_front() {
                 let request = call
                     .iter()
                     .map(|entry| {
@@ -311,12 +366,10 @@ impl Sender {
                                 None => {
                                     delivery.sent += entry.records.len() as u64;
                                     delivery.kinesis_records += 1;
-                                    if entry
-                                        .shard_id
-                                        .as_deref()
-                                        .is_some_and(|s| Some(s) != result.shard_id())
-                                    {
+                                    let landed = result.shard_id().unwrap_or_default();
+                                    if entry.shard_id.as_deref().is_some_and(|s| s != landed) {
                                         delivery.shard_mismatches += 1;
+                                        delivery.misplaced.push((landed.to_owned(), entry.records));
                                     }
                                 }
                                 Some(code) => {
@@ -330,6 +383,26 @@ impl Sender {
                                     again.push(entry);
                                 }
                             }
+                        }
+                    }
+                    Err(e) if is_invalid(&e) && call.len() > 1 => {
+                        // Which entry is it? Each half on its own, not a retry.
+                        let mut first = call;
+                        let second = first.split_off(first.len() / 2);
+                        queue.push_front(second);
+                        queue.push_front(first);
+                    }
+                    Err(e) if is_invalid(&e) => {
+                        let error = aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string();
+                        for entry in call {
+                            delivery.invalid += entry.records.len() as u64;
+                            delivery
+                                .failed
+                                .extend(entry.records.into_iter().map(|record| Failed {
+                                    record,
+                                    error: error.clone(),
+                                    invalid: true,
+                                }));
                         }
                     }
                     Err(e) => {
@@ -351,6 +424,7 @@ impl Sender {
                         .extend(entry.records.into_iter().map(|record| Failed {
                             record,
                             error: last_error.clone(),
+                            invalid: false,
                         }));
                 }
                 break;
@@ -360,6 +434,17 @@ impl Sender {
         }
         delivery
     }
+}
+
+/// Whether Kinesis refused the request itself as invalid: the same request
+/// is refused again, so retrying it only burns the retry deadline.
+fn is_invalid<E: aws_sdk_kinesis::error::ProvideErrorMetadata>(
+    error: &aws_sdk_kinesis::error::SdkError<E>,
+) -> bool {
+    matches!(
+        error.as_service_error().and_then(|e| e.code()),
+        Some("ValidationException" | "InvalidArgumentException")
+    )
 }
 
 /// `entries` cut into PutRecords calls of at most 500 records and 5 MB, in order.

@@ -96,6 +96,11 @@ impl ShardMap {
         &self.shards[after.saturating_sub(1)]
     }
 
+    /// Whether `shard_id` is one of the open shards.
+    pub fn contains(&self, shard_id: &str) -> bool {
+        self.shards.iter().any(|s| s.id == shard_id)
+    }
+
     pub fn len(&self) -> usize {
         self.shards.len()
     }

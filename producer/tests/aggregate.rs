@@ -97,6 +97,83 @@ async fn every_user_record_arrives_once_on_the_shard_its_key_hashes_to() {
 }
 
 #[tokio::test]
+async fn at_the_largest_aggregate_size_kinesis_refuses_nothing() {
+    let moto = MotoServer::start().await.unwrap();
+    let client = create_stream(moto.endpoint(), "full", 1).await.unwrap();
+    let summary = producer::run(
+        &options(&[
+            "--stream",
+            "full",
+            "-n",
+            "20000",
+            "--batch-size",
+            "20000",
+            "--aggregate",
+            "--aggregate-max-bytes",
+            "1048576",
+            "--seed",
+            "7",
+            "--retry-deadline",
+            "2s",
+            "--failure-file",
+            std::env::temp_dir()
+                .join(format!("producer-full-{}.jsonl", std::process::id()))
+                .to_str()
+                .unwrap(),
+        ]),
+        client.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (summary.sent, summary.failed, summary.invalid),
+        (20_000, 0, 0),
+        "{summary:?}"
+    );
+    let mut largest = 0;
+    let mut users = 0;
+    for (_, record) in emulators::stream_records(&client, "full").await.unwrap() {
+        // What Kinesis counts: the data and the partition key.
+        let counted =
+            record.data().as_ref().len() + record.partition_key().unwrap_or_default().len();
+        assert!(counted <= 1_048_576, "{counted} bytes");
+        largest = largest.max(counted);
+        let Deaggregated::Aggregated(inside) = deaggregate(record.data().as_ref()) else {
+            panic!("not an aggregate");
+        };
+        users += inside.len();
+    }
+    assert_eq!(users, 20_000);
+    assert!(
+        largest > 1_048_576 - 200,
+        "aggregates are filled to the limit: the largest is {largest} bytes"
+    );
+}
+
+#[test]
+fn an_aggregate_size_too_small_for_one_record_is_refused() {
+    let error = options(&[
+        "--stream",
+        "s",
+        "--aggregate",
+        "--aggregate-max-bytes",
+        "100",
+    ])
+    .check()
+    .unwrap_err();
+    assert!(error.contains("cannot hold one record"), "{error}");
+    assert!(options(&[
+        "--stream",
+        "s",
+        "--aggregate",
+        "--aggregate-max-bytes",
+        "1048576"
+    ])
+    .check()
+    .is_ok());
+}
+
+#[tokio::test]
 async fn after_a_split_each_aggregate_holds_one_childs_keys() {
     let moto = MotoServer::start().await.unwrap();
     let client = create_stream(moto.endpoint(), "resharded", 1)

@@ -335,6 +335,118 @@ async fn entries_still_failing_at_the_deadline_go_to_the_failure_file() {
     std::fs::remove_file(&failures).unwrap();
 }
 
+/// A proxy that answers a PutRecords holding any of the chosen partition
+/// keys as Kinesis answers an invalid request (400, ValidationException,
+/// nothing written), and forwards the others; it counts PutRecords calls.
+mod refusing_proxy {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use emulators::proxy::{self, Call, Intercept};
+    use serde_json::{json, Value};
+
+    pub const MESSAGE: &str =
+        "1 validation error detected: refused by the test proxy at 'records.1.member.data'";
+
+    pub struct Refuse {
+        keys: HashSet<String>,
+        pub calls: AtomicU32,
+    }
+
+    pub async fn start(moto: &str, keys: HashSet<String>) -> (String, Arc<Refuse>) {
+        let refuse = Arc::new(Refuse {
+            keys,
+            calls: AtomicU32::new(0),
+        });
+        (proxy::start(moto, refuse.clone()).await, refuse)
+    }
+
+    impl Intercept for Refuse {
+        async fn call(&self, call: Call) -> (u16, Vec<u8>) {
+            if call.operation() != "PutRecords" {
+                return call.forward(call.body().to_vec()).await;
+            }
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let put: Value = serde_json::from_slice(call.body()).unwrap();
+            let refused = put["Records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| self.keys.contains(r["PartitionKey"].as_str().unwrap()));
+            if !refused {
+                return call.forward(call.body().to_vec()).await;
+            }
+            let error = json!({"__type": "ValidationException", "message": MESSAGE});
+            (400, serde_json::to_vec(&error).unwrap())
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_request_is_not_retried_and_reaches_the_failure_file() {
+    use std::sync::atomic::Ordering;
+    let moto = MotoServer::start().await.unwrap();
+    let direct = create_stream(moto.endpoint(), "strict", 1).await.unwrap();
+    // The third of three records is the one Kinesis refuses.
+    let mut source = producer::records::RecordSource::new(Default::default(), Some(11));
+    let third = (0..3).map(|_| source.next_record()).last().unwrap().id;
+    let (proxy, refuse) =
+        refusing_proxy::start(moto.endpoint(), HashSet::from([third.clone()])).await;
+    let through_proxy = aws_sdk_kinesis::Client::new(&sdk_config(&proxy, "us-east-1").await);
+    let failures =
+        std::env::temp_dir().join(format!("producer-invalid-{}.jsonl", std::process::id()));
+    let failure_path = failures.to_str().unwrap().to_owned();
+    let args = [
+        "--stream",
+        "strict",
+        "-n",
+        "3",
+        "--seed",
+        "11",
+        "--failure-file",
+        &failure_path,
+    ];
+    let summary = producer::run(&options(&args), through_proxy).await.unwrap();
+    assert_eq!(
+        (
+            summary.sent,
+            summary.failed,
+            summary.invalid,
+            summary.retried
+        ),
+        (2, 1, 1, 0),
+        "{summary:?}"
+    );
+    // [a b c] refused → [a] sent, [b c] refused → [b] sent, [c] refused: five
+    // calls, and none of them a retry of the same request.
+    assert_eq!(refuse.calls.load(Ordering::SeqCst), 5);
+    assert_eq!(summary.calls, 5);
+    let lines = std::fs::read_to_string(&failures).unwrap();
+    let failed: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["record"]["id"], third.as_str());
+    assert_eq!(failed[0]["invalid"], true);
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains(refusing_proxy::MESSAGE),
+        "Kinesis's own message: {}",
+        failed[0]["error"]
+    );
+    let stored: usize = read_all(&direct, "strict")
+        .await
+        .values()
+        .map(Vec::len)
+        .sum();
+    assert_eq!(stored, 2);
+    std::fs::remove_file(&failures).unwrap();
+}
+
 #[tokio::test]
 async fn duration_and_rate_bound_the_run() {
     let moto = MotoServer::start().await.unwrap();
