@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::arn::{Arn, FunctionArns};
-use crate::engine::redrive::{pick, Ending, Picked, Pointer, Schedule, Selection};
+use crate::engine::redrive::{pick, range_of, Ending, Picked, Pointer, Range, Schedule, Selection};
 use crate::engine::{first_failure_in, Backoff, InvokeError, Next, RetryRules, Returned};
 use crate::records::{EventSource, StreamRecord};
 use crate::shell::invoker::Function;
@@ -379,20 +379,28 @@ impl Redrive {
             };
             return (outcome(Picked::default(), 0, result), Vec::new(), 0);
         };
-        let range = match fetch(&reader, pointer).await {
-            Ok(range) => range,
+        let read = match fetch(&reader, pointer).await {
+            Ok(read) => read,
             Err(reason) => {
                 let result = RangeResult::Failed { reason };
                 return (outcome(Picked::default(), 0, result), Vec::new(), 0);
             }
         };
-        let first = range.first().map(|r| r.sequence_number.clone());
-        if first.as_deref() != Some(pointer.start_sequence_number.as_str()) {
-            let result = RangeResult::AgedOut {
-                first_available: first,
-            };
-            return (outcome(Picked::default(), 0, result), Vec::new(), 0);
-        }
+        let range = match range_of(pointer, read) {
+            Range::Held(range) => range,
+            Range::AgedOut { first_available } => {
+                let result = RangeResult::AgedOut { first_available };
+                return (outcome(Picked::default(), 0, result), Vec::new(), 0);
+            }
+            Range::Cut { last } => {
+                let reason = format!(
+                    "the stream ends before the range's end {} (last record {last})",
+                    pointer.end_sequence_number
+                );
+                let result = RangeResult::Failed { reason };
+                return (outcome(Picked::default(), 0, result), Vec::new(), 0);
+            }
+        };
         let picked = pick(pointer, &range, &self.config.selection, &already);
         if self.config.dry_run {
             return (outcome(picked, 0, RangeResult::Available), Vec::new(), 0);
@@ -545,8 +553,9 @@ impl Redrive {
     }
 }
 
-/// The range's records, from its start to its end (or the shard's end, or
-/// the stream's tip), through the mapping's reader.
+/// The shard's records from the range's start on, through the mapping's
+/// reader, until past the range's end, the shard's end or the stream's tip
+/// ([`range_of`] reads the range out of them); none when the position is gone.
 async fn fetch(reader: &StreamReader, pointer: &Pointer) -> Result<Vec<StreamRecord>, String> {
     let mut from = Some(Position::AtSequenceNumber(
         pointer.start_sequence_number.clone(),
@@ -557,7 +566,7 @@ async fn fetch(reader: &StreamReader, pointer: &Pointer) -> Result<Vec<StreamRec
         let current = match from.take() {
             Some(position) => match reader.iterator(&pointer.shard_id, &position).await {
                 Ok(iterator) => iterator,
-                Err(ReadError::Gone) => return Ok(records),
+                Err(ReadError::Gone(_)) => return Ok(records),
                 Err(ReadError::Throttled) => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     from = Some(position);
@@ -584,28 +593,13 @@ async fn fetch(reader: &StreamReader, pointer: &Pointer) -> Result<Vec<StreamRec
             Err(e) => return Err(e.to_string()),
         };
         let at_tip = page.records.is_empty() && !page.behind;
-        for record in page.records {
-            if crate::sequence::compare(&record.sequence_number, &pointer.end_sequence_number)
-                .is_gt()
-            {
-                return Ok(records);
-            }
-            records.push(record);
-        }
+        let past_end = page.records.last().is_some_and(|r| {
+            crate::sequence::compare(&r.sequence_number, &pointer.end_sequence_number).is_ge()
+        });
+        records.extend(page.records);
         match page.next_iterator {
-            Some(next) if !at_tip => iterator = Some(next),
-            _ => break,
+            Some(next) if !at_tip && !past_end => iterator = Some(next),
+            _ => return Ok(records),
         }
     }
-    let reached_end = records
-        .last()
-        .is_some_and(|r| r.sequence_number == pointer.end_sequence_number);
-    if !records.is_empty() && !reached_end {
-        return Err(format!(
-            "the stream ends before the range's end {} (last record {})",
-            pointer.end_sequence_number,
-            records.last().map_or("", |r| r.sequence_number.as_str())
-        ));
-    }
-    Ok(records)
 }

@@ -156,24 +156,58 @@ pub fn load(path: &Path, stream: &str) -> Result<Option<MappingState>, StateErro
     Ok(Some(state))
 }
 
-/// Writes `state` to `path`, to a temporary name first and then renamed, so
-/// a kill never leaves half a file.
+/// One step of replacing the state file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SaveStep {
+    CreateDirectory,
+    WriteTemporary,
+    /// The temporary file's bytes on disk before it takes the file's name.
+    SyncTemporary,
+    RenameOverFile,
+    /// The rename itself on disk.
+    SyncDirectory,
+}
+
+/// The steps of [`save`], in order: a kill or a power loss at any point
+/// leaves the previous state file or the new one, whole, never half of one
+/// (a rename without the first sync can leave an empty file after a power
+/// loss; without the second, the old file).
+const SAVE_STEPS: [SaveStep; 5] = [
+    SaveStep::CreateDirectory,
+    SaveStep::WriteTemporary,
+    SaveStep::SyncTemporary,
+    SaveStep::RenameOverFile,
+    SaveStep::SyncDirectory,
+];
+
+/// Writes `state` to `path` durably ([`SAVE_STEPS`]).
 ///
 /// # Errors
 /// [`StateError::Write`].
 pub fn save(path: &Path, state: &MappingState) -> Result<(), StateError> {
-    let write = || -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, serde_json::to_vec_pretty(state)?)?;
-        std::fs::rename(&temporary, path)
+    let temporary = path.with_extension("json.tmp");
+    let directory = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
     };
-    write().map_err(|source| StateError::Write {
-        path: path.display().to_string(),
-        source,
-    })
+    let step = |step: SaveStep| -> std::io::Result<()> {
+        match step {
+            SaveStep::CreateDirectory => std::fs::create_dir_all(&directory),
+            SaveStep::WriteTemporary => {
+                std::fs::write(&temporary, serde_json::to_vec_pretty(state)?)
+            }
+            SaveStep::SyncTemporary => std::fs::File::open(&temporary)?.sync_all(),
+            SaveStep::RenameOverFile => std::fs::rename(&temporary, path),
+            SaveStep::SyncDirectory => std::fs::File::open(&directory)?.sync_all(),
+        }
+    };
+    SAVE_STEPS
+        .into_iter()
+        .try_for_each(step)
+        .map_err(|source| StateError::Write {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -219,6 +253,30 @@ mod tests {
         let error = load(&path, "arn:a").unwrap_err();
         assert!(error.to_string().contains("move it away"), "{error}");
         assert!(std::error::Error::source(&error).is_some());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_file_is_replaced_durably() {
+        use SaveStep::*;
+        // Each sync before what depends on it: the data before the rename,
+        // the rename before the save counts as done.
+        assert_eq!(
+            SAVE_STEPS,
+            [
+                CreateDirectory,
+                WriteTemporary,
+                SyncTemporary,
+                RenameOverFile,
+                SyncDirectory
+            ]
+        );
+        let dir = tempfile_dir();
+        let path = dir.join("nested").join("stream.json");
+        let state = MappingState::new("arn:a", StartingPosition::TrimHorizon, 1.0);
+        save(&path, &state).unwrap();
+        assert_eq!(load(&path, "arn:a").unwrap(), Some(state));
+        assert!(!path.with_extension("json.tmp").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

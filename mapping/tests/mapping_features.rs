@@ -15,7 +15,8 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use common::{numbered, payloads, stream, Stream};
 use mapping::{
-    EventSourceMapping, FilterCriteria, Function, InvokeError, MappingSettings, StreamRecord,
+    Backoff, EventSourceMapping, Failed, FilterCriteria, Function, InvokeError, MappingSettings,
+    StreamRecord,
 };
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -652,6 +653,106 @@ async fn throttles_do_not_use_up_retry_attempts() {
         "RecordAgeExceeded"
     );
     assert!(records[0].get("responseContext").is_none());
+}
+
+/// The rule chosen for a destination that refuses the invocation record: as
+/// AWS, the records are dropped and counted (DestinationDeliveryFailures,
+/// DroppedEventCount), the checkpoint moves on, the shard is not blocked.
+#[tokio::test]
+async fn a_refused_destination_drops_the_records_and_counts_them() {
+    let stream = stream(1).await;
+    stream.put(&numbered(3, |i| format!("k{i}"))).await;
+    let fail = Function::handler(|_| async { Err::<Value, _>(Failed::from("always")) });
+    let settings = MappingSettings {
+        maximum_retry_attempts: Some(0),
+        bisect_on_error: false,
+        batch_size: 10,
+        // A queue that does not exist: every SendMessage is refused.
+        on_failure: Some(format!("{}-missing", stream.queue_url)),
+        ..MappingSettings::default()
+    };
+    let mut config = stream.config(settings);
+    config.backoff = Backoff {
+        first: 0.01,
+        max: 0.01,
+    };
+    let summary = EventSourceMapping::new(&stream.sdk, config, fail)
+        .await
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            summary.sent_to_destination,
+            summary.destination_delivery_failures,
+            summary.discarded,
+            summary.metrics.dropped_event_count,
+            summary.metrics.on_failure_destination_delivered_event_count
+        ),
+        (0, 3, 3, 3, 0),
+        "{summary:?}"
+    );
+    assert!(stream.destination().await.is_empty());
+}
+
+/// A position Kinesis keeps answering as gone (here GetShardIterator
+/// refused by a proxy in front of moto) is tried again with backoff; a drain
+/// then ends, failing, naming the shard, its position kept.
+#[tokio::test]
+async fn a_position_answered_as_gone_is_retried_with_backoff_then_ends_the_drain_naming_the_shard()
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let stream = stream(1).await;
+    stream.put(&numbered(2, |i| format!("k{i}"))).await;
+    struct Gone(AtomicUsize, Mutex<Vec<std::time::Instant>>);
+    impl emulators::proxy::Intercept for Gone {
+        async fn call(&self, call: emulators::proxy::Call) -> (u16, Vec<u8>) {
+            if call.operation() != "GetShardIterator" {
+                return call.forward(call.body().to_vec()).await;
+            }
+            self.0.fetch_add(1, Ordering::SeqCst);
+            self.1.lock().push(std::time::Instant::now());
+            let error = json!({
+                "__type": "InvalidArgumentException",
+                "message": "StartingSequenceNumber is invalid (the test proxy)"
+            });
+            (400, serde_json::to_vec(&error).unwrap())
+        }
+    }
+    let gone = Arc::new(Gone(AtomicUsize::new(0), Mutex::new(Vec::new())));
+    let proxy = emulators::proxy::start(stream.moto.endpoint(), gone.clone()).await;
+    let through_proxy = emulators::sdk_config(&proxy, "us-east-1").await;
+    let mut config = stream.config(MappingSettings::default());
+    config.backoff = Backoff {
+        first: 0.05,
+        max: 1.0,
+    };
+    let dir = tempfile_dir();
+    config.checkpoint_file = Some(dir.join("state.json"));
+    let function = Function::handler(|_| async { Ok(json!({})) });
+    let error = EventSourceMapping::new(&through_proxy, config, function)
+        .await
+        .unwrap()
+        .run()
+        .await
+        .expect_err("the drain fails");
+    let message = error.to_string();
+    assert!(message.contains("shardId-000000000000"), "{message}");
+    assert!(
+        message.contains("StartingSequenceNumber is invalid"),
+        "{message}"
+    );
+    let tries = gone.0.load(Ordering::SeqCst);
+    assert_eq!(tries, mapping::engine::UNREADABLE_AFTER as usize);
+    // Each wait at least the backoff's: 0.05, 0.1, 0.2, 0.4 s.
+    let at = gone.1.lock().clone();
+    for (n, pair) in at.windows(2).enumerate() {
+        let waited = pair[1] - pair[0];
+        let backoff = Duration::from_secs_f64(0.05 * f64::from(1u32 << n));
+        assert!(waited >= backoff, "wait {n}: {waited:?} < {backoff:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]

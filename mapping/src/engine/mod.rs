@@ -49,6 +49,10 @@ const MAX_IDLE: f64 = 0.2;
 const SHARD_REFRESH: f64 = 0.5;
 /// A throttled GetRecords is tried again after this.
 const READ_THROTTLE_PAUSE: f64 = 0.1;
+/// Without `follow`, a shard whose reads fail this many times in a row (a
+/// position Kinesis answers as gone, any other error) is reported unreadable
+/// and the drain ends without it; likewise ListShards.
+pub const UNREADABLE_AFTER: u32 = 5;
 /// Lambda's limit on a synchronous invocation's payload.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 /// Room kept for the event's envelope (and a window's fields besides its state).
@@ -67,6 +71,24 @@ pub enum InvokeError {
     Service(String),
 }
 
+/// Why a read gave no page, as the shell saw it; what each means is decided
+/// here ([`Engine::handle`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadFault {
+    /// The iterator expired before it was used: a new one where it was.
+    Expired,
+    /// Throttled; the iterator is still good.
+    Throttled,
+    /// Kinesis answers that the position or the shard is not there
+    /// (ResourceNotFoundException, InvalidArgumentException): an expired
+    /// shard when it is no longer listed, else a position to try again
+    /// with backoff.
+    Gone(String),
+    /// Any other error (an internal error, the network): tried again with
+    /// backoff.
+    Other(String),
+}
+
 /// What the engine is told.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -81,14 +103,10 @@ pub enum Event {
         end: bool,
         behind: bool,
     },
-    /// The shard's iterator expired before it was used.
-    IteratorExpired { shard: String },
-    /// GetRecords was throttled; the iterator is still good.
-    ReadThrottled { shard: String },
-    /// A read failed otherwise: tried again in a second, from a new iterator.
-    ReadFailed { shard: String },
-    /// ListShards failed: tried again after the usual refresh interval.
-    ListFailed,
+    /// A read (GetShardIterator or GetRecords) gave no page.
+    ReadFailed { shard: String, fault: ReadFault },
+    /// ListShards failed: tried again with backoff.
+    ListFailed { error: String },
     /// What an [`Action::Invoke`] returned.
     Invoked {
         id: u64,
@@ -119,8 +137,7 @@ pub enum Action {
     ListShards,
     /// GetRecords on `shard`, up to `limit` records: from a new iterator at
     /// `from`, or (`None`) with the iterator the last read of this shard
-    /// returned. Answer with [`Event::Page`], [`Event::IteratorExpired`] or
-    /// [`Event::ReadThrottled`].
+    /// returned. Answer with [`Event::Page`] or [`Event::ReadFailed`].
     Read {
         shard: String,
         from: Option<Position>,
@@ -171,6 +188,7 @@ pub struct EngineConfig {
 }
 
 /// The mapping's state machine. See the module documentation.
+#[derive(Clone)]
 pub struct Engine {
     config: EngineConfig,
     destination: Option<Destination>,
@@ -183,6 +201,9 @@ pub struct Engine {
     listed_once: bool,
     listing: bool,
     next_list: Time,
+    /// ListShards failures in a row, and the last one's error.
+    list_failures: u32,
+    list_error: Option<String>,
     shards: BTreeMap<String, ShardRun>,
     next_id: u64,
     /// Invocations and sends in flight: their shard and lane.
@@ -223,6 +244,8 @@ impl Engine {
             listed_once: false,
             listing: false,
             next_list: now,
+            list_failures: 0,
+            list_error: None,
             shards: BTreeMap::new(),
             next_id: 0,
             calls: HashMap::new(),
@@ -242,6 +265,8 @@ impl Engine {
                 self.listed_once = true;
                 self.listing = false;
                 self.next_list = now + SHARD_REFRESH;
+                self.list_failures = 0;
+                self.list_error = None;
             }
             Event::Page {
                 shard,
@@ -249,17 +274,13 @@ impl Engine {
                 end,
                 behind,
             } => self.on_page(&shard, records, end, behind, now),
-            Event::IteratorExpired { shard } => self.reopen(&shard, now),
-            Event::ReadFailed { shard } => self.reopen(&shard, now + 1.0),
-            Event::ListFailed => {
+            Event::ReadFailed { shard, fault } => self.on_read_failed(&shard, fault, now),
+            Event::ListFailed { error } => {
                 self.listing = false;
-                self.next_list = now + SHARD_REFRESH;
-            }
-            Event::ReadThrottled { shard } => {
-                if let Some(run) = self.shards.get_mut(&shard) {
-                    run.reading = false;
-                    run.next_read = now + READ_THROTTLE_PAUSE;
-                }
+                self.list_failures += 1;
+                self.next_list = now + self.config.backoff.delay(self.list_failures);
+                tracing::warn!(%error, failures = self.list_failures, "ListShards failed: trying again");
+                self.list_error = Some(error);
             }
             Event::Invoked { id, result } => self.on_invoked(id, result, now, &mut out),
             Event::Sent { id, error } => self.on_sent(id, error),
@@ -271,16 +292,47 @@ impl Engine {
         out
     }
 
-    /// The shard's next read opens a new iterator after the last record
-    /// read (or where the shard resumes), not before `at`.
-    fn reopen(&mut self, shard: &str, at: Time) {
-        if let Some(run) = self.shards.get_mut(shard) {
-            run.reading = false;
-            run.reopen = Some(match &run.last_read {
-                Some(sequence) => Position::AfterSequenceNumber(sequence.clone()),
-                None => self.state.resume(shard),
-            });
-            run.next_read = at;
+    /// What a failed read means. An expired iterator is opened again where
+    /// it was, at once; a throttle waits a moment with the same iterator; a
+    /// shard no longer listed that answers "gone" has expired (its unread
+    /// records were trimmed): it ends, its lanes finish what was read. Any
+    /// other failure (a gone position of a listed shard included) is tried
+    /// again from a new iterator with backoff; without `follow`, a shard
+    /// that fails [`UNREADABLE_AFTER`] times in a row is reported and left
+    /// (its position stays saved), so a drain ends.
+    fn on_read_failed(&mut self, shard: &str, fault: ReadFault, now: Time) {
+        let listed = !self.listed_once || self.listed.iter().any(|s| s.id == shard);
+        let follow = self.config.follow;
+        let backoff = self.config.backoff;
+        let Some(run) = self.shards.get_mut(shard) else {
+            return;
+        };
+        run.reading = false;
+        let error = match fault {
+            ReadFault::Throttled => {
+                run.next_read = now + READ_THROTTLE_PAUSE;
+                return;
+            }
+            ReadFault::Expired => {
+                run.reopen = Some(reopen_at(run, &self.state));
+                run.next_read = now;
+                return;
+            }
+            ReadFault::Gone(error) if !listed => {
+                tracing::warn!(shard, %error, "the shard expired before it was read to its end: its unread records were trimmed");
+                run.ended = true;
+                return;
+            }
+            ReadFault::Gone(error) | ReadFault::Other(error) => error,
+        };
+        run.read_failures += 1;
+        run.reopen = Some(reopen_at(run, &self.state));
+        run.next_read = now + backoff.delay(run.read_failures);
+        tracing::warn!(shard, %error, failures = run.read_failures, "reading the shard failed: trying again");
+        if !follow && run.read_failures >= UNREADABLE_AFTER {
+            tracing::error!(shard, %error, "the shard cannot be read: the drain ends without it (its position is kept)");
+            run.unreadable = true;
+            self.stats.unreadable.insert(shard.to_owned(), error);
         }
     }
 
@@ -416,6 +468,7 @@ impl Engine {
         let s = &self.config.settings;
         !run.reading
             && !run.ended
+            && !run.unreadable
             && self.enabled
             && !self.stopping
             && run.queued() < s.batch_size * s.parallelization_factor as usize
@@ -702,6 +755,7 @@ impl Engine {
             return;
         };
         run.reading = false;
+        run.read_failures = 0;
         let count = records.len();
         self.stats.records += count as u64;
         self.stats.metrics.polled_event_count += count as u64;
@@ -1013,8 +1067,12 @@ impl Engine {
                         .on_failure_destination_delivered_event_count += count;
                 }
                 Some(error) => {
-                    tracing::error!(records = count, %error, shard = %run.id, "the on-failure destination refused the invocation record: the records are dropped");
+                    // As AWS: dropped, counted (the function's
+                    // DestinationDeliveryFailures metric, alarmed on by
+                    // the stack), the checkpoint moves on.
+                    tracing::error!(records = count, %error, shard = %run.id, "the on-failure destination refused the invocation record: the records are dropped (DestinationDeliveryFailures)");
                     self.stats.discarded += count;
+                    self.stats.destination_delivery_failures += count;
                     self.stats.metrics.dropped_event_count += count;
                 }
             }
@@ -1090,7 +1148,14 @@ impl Engine {
         if self.stopping {
             return true;
         }
-        if self.config.follow || !self.listed_once {
+        if self.config.follow {
+            return false;
+        }
+        if self.list_failures >= UNREADABLE_AFTER {
+            // Nothing more can be known of the stream: the drain ends, saying so.
+            return self.shards.values().all(|run| run.lanes_idle());
+        }
+        if !self.listed_once {
             return false;
         }
         let started: HashSet<String> = self.shards.keys().cloned().collect();
@@ -1099,12 +1164,36 @@ impl Engine {
             return false;
         }
         self.shards.values().all(|run| {
-            run.closed
-                || (run.drained
-                    && run.pending.is_empty()
-                    && run.window.is_none()
-                    && run.lanes_idle())
+            let drained = run.drained && run.pending.is_empty() && run.window.is_none();
+            run.closed || ((drained || run.unreadable) && run.lanes_idle())
         })
+    }
+
+    /// Why the drain could not read everything: unreadable shards, and
+    /// ListShards if it kept failing. Empty when it could.
+    pub fn unread(&self) -> Vec<(String, String)> {
+        let mut unread: Vec<(String, String)> = self
+            .stats
+            .unreadable
+            .iter()
+            .map(|(shard, error)| (shard.clone(), error.clone()))
+            .collect();
+        if !self.config.follow && self.list_failures >= UNREADABLE_AFTER {
+            unread.push((
+                "ListShards".to_owned(),
+                self.list_error.clone().unwrap_or_default(),
+            ));
+        }
+        unread
+    }
+}
+
+/// Where a shard's next new iterator opens: after the last record read, else
+/// where the shard resumes.
+fn reopen_at(run: &ShardRun, state: &MappingState) -> Position {
+    match &run.last_read {
+        Some(sequence) => Position::AfterSequenceNumber(sequence.clone()),
+        None => state.resume(&run.id),
     }
 }
 

@@ -143,6 +143,47 @@ pub fn pick(
     picked
 }
 
+/// What the stream holds of a pointer's range.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Range {
+    /// Its records, start to end, in order.
+    Held(Vec<StreamRecord>),
+    /// The stream no longer holds its start (trimmed, or the shard is
+    /// gone): `first_available` is where the shard now begins, if anywhere.
+    AgedOut { first_available: Option<String> },
+    /// It begins where it should but the shard's records stop before its end.
+    Cut { last: String },
+}
+
+/// The range of `pointer` from what reading its shard at the pointer's start
+/// sequence number returned: `read` is the shard's records from there on, in
+/// order, up to the shard's end or the stream's tip (or fewer: only what
+/// lies before the range's end matters); empty when the position is gone.
+pub fn range_of(pointer: &Pointer, read: impl IntoIterator<Item = StreamRecord>) -> Range {
+    let mut records: Vec<StreamRecord> = Vec::new();
+    for record in read {
+        if sequence::compare(&record.sequence_number, &pointer.end_sequence_number).is_gt() {
+            break;
+        }
+        records.push(record);
+    }
+    let first = records.first().map(|r| r.sequence_number.clone());
+    if first.as_deref() != Some(pointer.start_sequence_number.as_str()) {
+        return Range::AgedOut {
+            first_available: first,
+        };
+    }
+    let last = records
+        .last()
+        .expect("it has a first")
+        .sequence_number
+        .clone();
+    if last != pointer.end_sequence_number {
+        return Range::Cut { last };
+    }
+    Range::Held(records)
+}
+
 /// How one pointer's range went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {

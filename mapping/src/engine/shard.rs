@@ -94,7 +94,7 @@ pub(super) struct Current {
 
 /// One lane (ParallelizationFactor): a partition key's records always take
 /// the same lane, so they stay in order; lanes of a shard run concurrently.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Lane {
     pub queue: VecDeque<Queued>,
     pub queued_bytes: usize,
@@ -118,7 +118,7 @@ impl Lane {
 }
 
 /// A shard being read.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct ShardRun {
     pub id: String,
     /// A read is in flight.
@@ -143,6 +143,11 @@ pub(super) struct ShardRun {
     pub window: Option<OpenWindow>,
     /// Recorded as read to its end: never read again.
     pub closed: bool,
+    /// Reads that failed in a row (a page resets it).
+    pub read_failures: u32,
+    /// Given up on by a drain after too many failed reads: not read again
+    /// in this run, its position kept.
+    pub unreadable: bool,
 }
 
 impl ShardRun {
@@ -165,6 +170,8 @@ impl ShardRun {
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
             window: None,
             closed: false,
+            read_failures: 0,
+            unreadable: false,
         }
     }
 

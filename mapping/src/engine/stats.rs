@@ -22,6 +22,13 @@ pub struct Summary {
     /// Records given up on with no destination configured, or refused by it
     /// (AWS drops them too).
     pub discarded: u64,
+    /// Of `discarded`: records whose invocation record the destination
+    /// refused (AWS counts them in the function's
+    /// `DestinationDeliveryFailures`).
+    pub destination_delivery_failures: u64,
+    /// Shards a drain could not read (their position kept), with the last
+    /// error: the run failed for them.
+    pub unreadable: std::collections::BTreeMap<String, String>,
     /// Records the function processed successfully.
     pub processed: u64,
     /// Tumbling windows closed with a final invocation.

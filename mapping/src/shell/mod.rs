@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::arn::{self, FunctionArns};
-use crate::engine::{Action, Backoff, Engine, EngineConfig, Event, Summary};
+use crate::engine::{Action, Backoff, Engine, EngineConfig, Event, ReadFault, Summary};
 use crate::records::{now_seconds, EventSource, StreamRecord};
 use crate::settings::{MappingSettings, SettingsError};
 use crate::state::{self, MappingState, StateError};
@@ -43,6 +43,10 @@ pub enum MappingError {
     State(#[from] StateError),
     #[error("invalid mapping settings: {0}")]
     Settings(#[from] SettingsError),
+    /// A drain could not read some shards (or the shard list); their
+    /// positions stay saved, so a later run resumes them.
+    #[error("the drain could not read everything: {}", unread.iter().map(|(what, error)| format!("{what} ({error})")).collect::<Vec<_>>().join("; "))]
+    Unread { unread: Vec<(String, String)> },
 }
 
 impl MappingError {
@@ -102,9 +106,6 @@ enum Completion {
         iterator: Option<String>,
         event: Event,
     },
-    /// An error that stops the mapping, with the event that tells the engine
-    /// what did not happen.
-    Failed(MappingError, Event),
 }
 
 /// The local event-source mapping.
@@ -300,8 +301,10 @@ impl EventSourceMapping {
                     }
                     Action::Done => {
                         self.publish(&mut engine);
+                        let unread = engine.unread();
                         return match failure {
                             Some(error) => Err(error),
+                            None if !unread.is_empty() => Err(MappingError::Unread { unread }),
                             None => Ok(self.summary()),
                         };
                     }
@@ -319,12 +322,6 @@ impl EventSourceMapping {
                         if let Some(iterator) = iterator {
                             iterators.insert(shard, iterator);
                         }
-                        event
-                    }
-                    Completion::Failed(error, event) => {
-                        tracing::error!(%error, "the mapping stops");
-                        failure.get_or_insert(error);
-                        let _ = self.control.send(Event::Stop);
                         event
                     }
                 },
@@ -358,10 +355,13 @@ impl EventSourceMapping {
             Action::ListShards => {
                 let source = self.source.clone();
                 tasks.spawn(async move {
-                    let completion = match source.shards().await {
-                        Ok(shards) => Completion::Event(Event::Shards(shards)),
-                        Err(error) => Completion::Failed(error, Event::ListFailed),
+                    let event = match source.shards().await {
+                        Ok(shards) => Event::Shards(shards),
+                        Err(error) => Event::ListFailed {
+                            error: error.to_string(),
+                        },
                     };
+                    let completion = Completion::Event(event);
                     let _ = done.send(completion);
                 });
             }
@@ -380,14 +380,14 @@ impl EventSourceMapping {
                             iterator: page.next_iterator,
                             shard,
                         },
-                        Err(ReadError::Expired | ReadError::Gone) => {
-                            Completion::Event(Event::IteratorExpired { shard })
-                        }
-                        Err(ReadError::Throttled) => {
-                            Completion::Event(Event::ReadThrottled { shard })
-                        }
-                        Err(ReadError::Kinesis(error)) => {
-                            Completion::Failed(error, Event::ReadFailed { shard })
+                        Err(error) => {
+                            let fault = match error {
+                                ReadError::Expired => ReadFault::Expired,
+                                ReadError::Throttled => ReadFault::Throttled,
+                                ReadError::Gone(error) => ReadFault::Gone(error),
+                                ReadError::Kinesis(error) => ReadFault::Other(error.to_string()),
+                            };
+                            Completion::Event(Event::ReadFailed { shard, fault })
                         }
                     };
                     let _ = done.send(completion);

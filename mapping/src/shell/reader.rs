@@ -32,9 +32,10 @@ pub enum ReadError {
     Expired,
     #[error("GetRecords was throttled")]
     Throttled,
-    /// The position or shard is not in the stream (trimmed, or unknown).
-    #[error("the stream no longer holds that position or shard")]
-    Gone,
+    /// The position or shard is not in the stream (trimmed, or unknown),
+    /// with Kinesis's message.
+    #[error("the stream does not hold that position or shard: {0}")]
+    Gone(String),
     #[error(transparent)]
     Kinesis(#[from] MappingError),
 }
@@ -127,13 +128,17 @@ impl StreamReader {
                 .starting_sequence_number(sequence),
         };
         match request.send().await {
-            Ok(output) => output.shard_iterator.ok_or(ReadError::Gone),
+            Ok(output) => output
+                .shard_iterator
+                .ok_or_else(|| ReadError::Gone("GetShardIterator returned no iterator".into())),
             Err(e) => {
                 let service = e.as_service_error();
                 if service.is_some_and(|s| {
                     s.is_invalid_argument_exception() || s.is_resource_not_found_exception()
                 }) {
-                    return Err(ReadError::Gone);
+                    return Err(ReadError::Gone(
+                        aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
+                    ));
                 }
                 if service.is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) {
                     return Err(ReadError::Throttled);

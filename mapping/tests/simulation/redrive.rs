@@ -2,13 +2,16 @@
 //! that reached the destination (lanes, filters, reshards and restarts made
 //! them), plus a duplicate, an overlapping one and an aged-out one before a
 //! live one, go back through the engine's schedule and range selection.
-//! Checked: exactly the records given up on are delivered, each once, and
-//! per partition key in the order they were written (parents before
-//! children); every live pointer's `batchSize` matches what was picked.
+//! Each range is read out of the shard by the project's own `range_of`, as
+//! redrive reads it out of a stream. Checked: exactly the records given up
+//! on are delivered, each once, and per partition key in the order they were
+//! written (parents before children), except those the stream's retention
+//! trimmed first (their range reads as aged out); every live pointer's
+//! `batchSize` matches what was picked.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use mapping::engine::redrive::{pick, Ending, Pointer, Schedule, Selection};
+use mapping::engine::redrive::{pick, range_of, Ending, Pointer, Range, Schedule, Selection};
 use mapping::sequence;
 use serde_json::Value;
 
@@ -23,8 +26,13 @@ impl World {
         for (record, records) in &self.pointers {
             let pointer = Pointer::parse(&record.to_string())
                 .ok_or("an invocation record that is not a pointer")?;
-            given_up.extend(records.iter().map(|r| r.sequence_number.clone()));
-            pointers.push((pointer, true));
+            // A range whose start retention removed can never come back.
+            let first = self.by_sequence[&records[0].sequence_number];
+            let live = !self.records[first].trimmed;
+            if live {
+                given_up.extend(records.iter().map(|r| r.sequence_number.clone()));
+            }
+            pointers.push((pointer, live));
         }
         if let Some(i) =
             (!pointers.is_empty()).then(|| self.rng.below(pointers.len() as u64) as usize)
@@ -33,7 +41,7 @@ impl World {
             pointers.push(pointers[i].clone());
             // A narrowed copy: the rest of a range after its first record.
             let (record, records) = &self.pointers[i];
-            if records.len() > 1 {
+            if records.len() > 1 && pointers[i].1 {
                 let mut narrowed = record.clone();
                 narrowed["KinesisBatchInfo"]["startSequenceNumber"] =
                     Value::from(records[1].sequence_number.clone());
@@ -83,8 +91,9 @@ impl World {
                     .iter()
                     .find(|s| s.id == pointer.shard_id)
                     .ok_or("a pointer to an unknown shard")?;
-                let range: Vec<_> = shard
-                    .records
+                // What reading the shard at the pointer's start returns: the
+                // records it still holds from there on.
+                let read: Vec<_> = shard.records[shard.trimmed..]
                     .iter()
                     .map(|&r| self.records[r].record.clone())
                     .filter(|r| {
@@ -92,17 +101,24 @@ impl World {
                             .is_ge()
                     })
                     .collect();
-                if range.first().map(|r| r.sequence_number.as_str())
-                    != Some(pointer.start_sequence_number.as_str())
-                {
-                    if *live {
-                        return Err(format!(
-                            "a live pointer at {} read as aged out",
-                            pointer.start_sequence_number
-                        ));
+                let range = match range_of(pointer, read) {
+                    Range::Held(range) => range,
+                    Range::AgedOut { .. } if !*live => {
+                        schedule.ended(i, Ending::AgedOut);
+                        continue;
                     }
-                    schedule.ended(i, Ending::AgedOut);
-                    continue;
+                    other => {
+                        return Err(format!(
+                            "the range of a live pointer at {} reads as {other:?}",
+                            pointer.start_sequence_number
+                        ))
+                    }
+                };
+                if !*live {
+                    return Err(format!(
+                        "a range the stream no longer holds, at {}, reads as held",
+                        pointer.start_sequence_number
+                    ));
                 }
                 let picked = pick(pointer, &range, &selection, &once);
                 if let Some(mismatch) = picked.mismatch(pointer) {

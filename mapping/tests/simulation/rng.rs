@@ -1,6 +1,7 @@
 //! SplitMix64: small, fast and the same sequence for a seed in every build,
 //! so a failing seed replays exactly.
 
+#[derive(Clone)]
 pub struct Rng(u64);
 
 impl Rng {

@@ -1,12 +1,15 @@
 //! The simulated world: an in-memory Kinesis stream (shards that split and
 //! merge, AWS-shaped 56-digit sequence numbers, iterators that expire,
-//! throttles), a function that fails, partially fails, throttles and times
-//! out on chosen records, an on-failure destination, and the mapping
-//! process that the simulation crashes and restarts from its saved state.
+//! throttled and failing reads and listings, positions answered as gone,
+//! retention that trims records and expires closed shards), a function that
+//! fails, partially fails, throttles and times out on chosen records, an
+//! on-failure destination that may refuse, and the mapping process, which
+//! the simulation disables, stops, and crashes between steps or between any
+//! two actions of a step, then restarts from its saved state.
 
 use std::collections::{BTreeMap, HashMap};
 
-use mapping::engine::{Action, Engine, EngineConfig, Event, InvokeError, WindowInvoke};
+use mapping::engine::{Action, Engine, EngineConfig, Event, InvokeError, ReadFault, WindowInvoke};
 use mapping::sequence;
 use mapping::shards::Shard;
 use mapping::state::{MappingState, Position};
@@ -33,6 +36,7 @@ pub enum Plan {
     Drop,
 }
 
+#[derive(Clone)]
 pub struct SimRecord {
     pub record: StreamRecord,
     pub key: String,
@@ -49,11 +53,18 @@ pub struct SimRecord {
     pub processed: bool,
     /// It reached the destination.
     pub sent: bool,
-    /// The mapping was told it is done (processed, or recorded in the
-    /// destination): it must never be delivered again.
-    pub finished_at_engine: bool,
+    /// The destination refused its invocation record, and the mapping was
+    /// told (AWS drops such records and counts them).
+    pub refused: bool,
+    /// The stream's retention removed it.
+    pub trimmed: bool,
+    /// The mapping saved it as done (at or behind a checkpoint, finished
+    /// above one, or of a shard saved as closed): it must never be delivered
+    /// again.
+    pub saved_done: bool,
 }
 
+#[derive(Clone)]
 pub struct SimShard {
     pub id: String,
     pub parent: Option<String>,
@@ -61,11 +72,19 @@ pub struct SimShard {
     pub low: u64,
     pub high: u64,
     pub open: bool,
+    /// When a reshard closed it.
+    pub closed_at: Option<f64>,
     /// Indices into `World::records`, in sequence order.
     pub records: Vec<usize>,
+    /// How many of `records` retention has removed (from the front).
+    pub trimmed: usize,
+    /// Closed, every record trimmed, gone from the listing: reads answer
+    /// that the shard does not exist.
+    pub expired: bool,
 }
 
 /// An action the mapping started and the world has not answered yet.
+#[derive(Clone)]
 pub struct InFlight {
     pub action: Action,
 }
@@ -77,9 +96,13 @@ pub struct SetHistory {
     /// without progress, in a row.
     pub failures: u32,
     pub throttles: u32,
+    /// When its last invocation returned.
     pub last: f64,
+    /// Not to be invoked again before this (the backoff).
+    pub earliest: f64,
 }
 
+#[derive(Clone)]
 pub struct World {
     pub rng: Rng,
     pub now: f64,
@@ -97,14 +120,21 @@ pub struct World {
     /// The state as the last executed Save left it.
     pub saved: Option<MappingState>,
     pub stopping: bool,
+    /// The mapping's `Enabled`, as the simulation last set it.
+    pub enabled: bool,
     pub history: HashMap<Vec<String>, SetHistory>,
+    /// Retries the specification says are due: the first record of the set
+    /// → when, and what.
+    pub due: HashMap<String, (f64, String)>,
     /// Kinds of the last event handled and the last action started.
     pub last_event: &'static str,
     pub last_action: &'static str,
-    /// (what came last before a restart) → restarts.
+    /// How often each fault, restart and crash point was hit.
     pub coverage: BTreeMap<String, u32>,
     pub keys: Vec<String>,
     pub outage: f64,
+    /// Records older than this (seconds) are trimmed when retention runs.
+    pub retention: f64,
     pub window_state: u64,
     /// When the mapping was first started (created).
     pub created: Option<f64>,
@@ -112,6 +142,25 @@ pub struct World {
     pub violations: Vec<String>,
     /// Invocation records that reached the destination, with their records.
     pub pointers: Vec<(Value, Vec<StreamRecord>)>,
+    /// New-iterator reads of a shard still to be answered "gone".
+    pub gone: BTreeMap<String, u32>,
+    /// Crash after this many actions of the current step (a crash point
+    /// inside a step), if set.
+    pub crash_after: Option<usize>,
+    /// Actions carried out in the current step.
+    pub actions_this_step: usize,
+    /// The process crashed during the current step.
+    pub crashed: bool,
+    /// Records whose refusal the mapping was told of, and what the engines
+    /// that have died counted of them.
+    pub refused: u64,
+    pub refusals_counted_before: u64,
+    /// Print every event and action (SIM_SEED).
+    pub trace: bool,
+    /// Per shard: how many of its records the saved states have covered.
+    pub covered_prefix: Vec<usize>,
+    /// Records the last saves covered, to check before the step ends.
+    pub newly_saved: Vec<usize>,
 }
 
 pub fn event_kind(event: &Event) -> &'static str {
@@ -120,10 +169,13 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::Page { records, .. } if records.is_empty() => "event Page (empty)",
         Event::Page { end: true, .. } => "event Page (end of shard)",
         Event::Page { .. } => "event Page",
-        Event::IteratorExpired { .. } => "event IteratorExpired",
-        Event::ReadThrottled { .. } => "event ReadThrottled",
-        Event::ReadFailed { .. } => "event ReadFailed",
-        Event::ListFailed => "event ListFailed",
+        Event::ReadFailed { fault, .. } => match fault {
+            ReadFault::Expired => "event ReadFailed (expired iterator)",
+            ReadFault::Throttled => "event ReadFailed (throttled)",
+            ReadFault::Gone(_) => "event ReadFailed (gone)",
+            ReadFault::Other(_) => "event ReadFailed (other)",
+        },
+        Event::ListFailed { .. } => "event ListFailed",
         Event::Invoked { result: Ok(v), .. }
             if v["batchItemFailures"]
                 .as_array()
@@ -140,7 +192,8 @@ pub fn event_kind(event: &Event) -> &'static str {
             result: Err(InvokeError::Service(_)),
             ..
         } => "event Invoked (throttled)",
-        Event::Sent { .. } => "event Sent",
+        Event::Sent { error: None, .. } => "event Sent",
+        Event::Sent { error: Some(_), .. } => "event Sent (refused)",
         Event::Tick => "event Tick",
         Event::SetEnabled(_) => "event SetEnabled",
         Event::Stop => "event Stop",
@@ -179,16 +232,28 @@ impl World {
             iterators: BTreeMap::new(),
             saved: None,
             stopping: false,
+            enabled: true,
             history: HashMap::new(),
+            due: HashMap::new(),
             last_event: "start",
             last_action: "start",
             coverage: BTreeMap::new(),
             keys: (0..12).map(|k| format!("key-{k}")).collect(),
             outage: 0.0,
+            retention: 600.0,
             window_state: 0,
             created: None,
             violations: Vec::new(),
             pointers: Vec::new(),
+            gone: BTreeMap::new(),
+            crash_after: None,
+            actions_this_step: 0,
+            crashed: false,
+            refused: 0,
+            refusals_counted_before: 0,
+            trace: false,
+            covered_prefix: Vec::new(),
+            newly_saved: Vec::new(),
         };
         let width = u64::MAX / shards as u64;
         for i in 0..shards {
@@ -203,9 +268,14 @@ impl World {
         world
     }
 
+    pub fn hit(&mut self, what: impl Into<String>) {
+        *self.coverage.entry(what.into()).or_default() += 1;
+    }
+
     fn add_shard(&mut self, parent: Option<String>, adjacent: Option<String>, low: u64, high: u64) {
         let id = format!("shardId-{:012}", self.next_shard);
         self.next_shard += 1;
+        self.covered_prefix.push(0);
         self.shards.push(SimShard {
             id,
             parent,
@@ -213,13 +283,18 @@ impl World {
             low,
             high,
             open: true,
+            closed_at: None,
             records: Vec::new(),
+            trimmed: 0,
+            expired: false,
         });
     }
 
+    /// What ListShards answers: every shard that has not expired.
     pub fn shard_list(&self) -> Vec<Shard> {
         self.shards
             .iter()
+            .filter(|s| !s.expired)
             .map(|s| Shard::new(&s.id, s.parent.as_deref(), s.adjacent.as_deref()))
             .collect()
     }
@@ -274,7 +349,9 @@ impl World {
             deliveries: 0,
             processed: false,
             sent: false,
-            finished_at_engine: false,
+            refused: false,
+            trimmed: false,
+            saved_done: false,
         });
         self.shards[shard].records.push(index);
     }
@@ -289,8 +366,10 @@ impl World {
             sorted.sort_by_key(|&i| self.shards[i].low);
             let at = self.rng.below(sorted.len() as u64 - 1) as usize;
             let (a, b) = (sorted[at], sorted[at + 1]);
-            self.shards[a].open = false;
-            self.shards[b].open = false;
+            for closed in [a, b] {
+                self.shards[closed].open = false;
+                self.shards[closed].closed_at = Some(self.now);
+            }
             let (low, high) = (self.shards[a].low, self.shards[b].high);
             let (pa, pb) = (self.shards[a].id.clone(), self.shards[b].id.clone());
             self.add_shard(Some(pa), Some(pb), low, high);
@@ -301,6 +380,7 @@ impl World {
                 return;
             }
             self.shards[s].open = false;
+            self.shards[s].closed_at = Some(self.now);
             let middle = low + (high - low) / 2;
             let parent = self.shards[s].id.clone();
             self.add_shard(Some(parent.clone()), None, low, middle);
@@ -316,6 +396,48 @@ impl World {
         }
     }
 
+    /// Retention: every record that arrived more than `retention` ago is
+    /// removed; a shard closed more than `retention` ago, left with none,
+    /// expires (unlisted, gone), as Kinesis deletes closed shards.
+    pub fn trim(&mut self) -> usize {
+        let horizon = self.now - self.retention;
+        let mut removed = 0;
+        for s in 0..self.shards.len() {
+            while let Some(&i) = self.shards[s].records.get(self.shards[s].trimmed) {
+                if self.records[i].record.arrival >= horizon {
+                    break;
+                }
+                self.records[i].trimmed = true;
+                self.shards[s].trimmed += 1;
+                removed += 1;
+            }
+            let shard = &mut self.shards[s];
+            let old = shard.closed_at.is_some_and(|at| at < horizon);
+            if old && shard.trimmed == shard.records.len() && !shard.expired {
+                shard.expired = true;
+                self.iterators.remove(&shard.id.clone());
+                *self
+                    .coverage
+                    .entry("fault: a closed shard expired".into())
+                    .or_default() += 1;
+            }
+        }
+        removed
+    }
+
+    /// The next `times` new-iterator reads of a random shard answer that
+    /// the position is not there.
+    pub fn make_gone(&mut self, times: u32) {
+        let listed: Vec<String> = self
+            .shards
+            .iter()
+            .filter(|s| !s.expired)
+            .map(|s| s.id.clone())
+            .collect();
+        let shard = listed[self.rng.below(listed.len() as u64) as usize].clone();
+        *self.gone.entry(shard).or_default() += times;
+    }
+
     // --- the mapping process ---
 
     /// Starts the mapping from its saved state (a new mapping without one).
@@ -328,22 +450,21 @@ impl World {
             .map_err(|e| format!("the engine refused its settings: {e}"))?;
         self.engine = Some(engine);
         self.stopping = false;
+        self.enabled = true;
+        // The retry counts and backoffs live in the process (AWS documents
+        // nothing to say they survive a restart): a new process starts them
+        // anew.
         self.history.clear();
+        self.due.clear();
         self.take(actions)
     }
 
     /// The process dies now: what is in flight may or may not have happened.
     pub fn crash(&mut self) {
         let key = format!("restart after {} / {}", self.last_event, self.last_action);
-        *self.coverage.entry(key).or_default() += 1;
-        *self
-            .coverage
-            .entry(format!("restart after {}", self.last_event))
-            .or_default() += 1;
-        *self
-            .coverage
-            .entry(format!("restart after {}", self.last_action))
-            .or_default() += 1;
+        self.hit(key);
+        self.hit(format!("restart after {}", self.last_event));
+        self.hit(format!("restart after {}", self.last_action));
         for in_flight in std::mem::take(&mut self.in_flight) {
             match in_flight.action {
                 Action::Invoke {
@@ -364,28 +485,54 @@ impl World {
                 _ => {}
             }
         }
-        self.engine = None;
+        if let Some(engine) = self.engine.take() {
+            self.refusals_counted_before += engine.summary().destination_delivery_failures;
+        }
         self.iterators.clear();
+        self.crashed = true;
     }
 
     /// Hands the engine an event and carries out what it asks.
     pub fn handle(&mut self, event: Event) -> Result<(), String> {
         self.last_event = event_kind(&event);
+        if matches!(event, Event::Stop) {
+            // Nothing new starts after a Stop: no retry is due any more.
+            self.due.clear();
+        }
+        if self.trace {
+            println!("        event {}", describe_event(&event));
+        }
         let engine = self.engine.as_mut().expect("running");
         let actions = engine.handle(self.now, event);
-        self.take(actions)
+        self.take(actions)?;
+        self.check_after_handle()
     }
 
     fn take(&mut self, actions: Vec<Action>) -> Result<(), String> {
         for action in actions {
+            if self.engine.is_none() {
+                break;
+            }
             self.last_action = action_kind(&action);
+            if self.trace {
+                println!("        action {}", describe_action(&action));
+            }
             match action {
-                Action::Save(state) => self.saved = Some(state),
+                Action::Save(state) => {
+                    self.mark_saved(&state);
+                    self.saved = Some(state);
+                }
                 Action::Done => {
                     if !self.stopping {
                         return Err("the mapping said Done while following".into());
                     }
-                    self.engine = None;
+                    // The process ends: an answer still on its way (a
+                    // listing) reaches no one.
+                    self.in_flight.clear();
+                    if let Some(engine) = self.engine.take() {
+                        self.refusals_counted_before +=
+                            engine.summary().destination_delivery_failures;
+                    }
                 }
                 Action::Invoke { ref records, .. } => {
                     self.check_invoke(records)?;
@@ -399,7 +546,21 @@ impl World {
                     self.check_give_up(record, records)?;
                     self.in_flight.push(InFlight { action });
                 }
+                Action::Read { .. } if !self.enabled => {
+                    return Err("a read started while the mapping is disabled".into());
+                }
                 action => self.in_flight.push(InFlight { action }),
+            }
+            self.actions_this_step += 1;
+            if self.crash_after == Some(self.actions_this_step) && self.engine.is_some() {
+                // A crash point inside the step: the rest of the step's
+                // actions (a Save among them, perhaps) never happen.
+                self.crash_after = None;
+                self.hit(format!(
+                    "crash point: inside a step, after {}",
+                    self.last_action
+                ));
+                self.crash();
             }
         }
         Ok(())
@@ -409,7 +570,16 @@ impl World {
     pub fn complete(&mut self, index: usize) -> Result<(), String> {
         let InFlight { action } = self.in_flight.swap_remove(index);
         let event = match action {
-            Action::ListShards => Event::Shards(self.shard_list()),
+            Action::ListShards => {
+                if self.rng.chance(0.05) {
+                    self.hit("fault: ListShards failed");
+                    Event::ListFailed {
+                        error: "InternalFailure (the simulation)".into(),
+                    }
+                } else {
+                    Event::Shards(self.shard_list())
+                }
+            }
             Action::Read { shard, from, limit } => self.read(&shard, from, limit),
             Action::Invoke {
                 id,
@@ -418,6 +588,9 @@ impl World {
                 ..
             } => {
                 let result = self.function(&records, window.as_ref());
+                if matches!(result, Err(InvokeError::Service(_))) {
+                    self.hit("fault: invocation throttled");
+                }
                 self.returned(&records, &result)?;
                 Event::Invoked { id, result }
             }
@@ -427,13 +600,26 @@ impl World {
                 records,
                 ..
             } => {
+                let refused = self.rng.chance(0.1);
                 for r in &records {
                     let i = self.by_sequence[&r.sequence_number];
-                    self.records[i].sent = true;
-                    self.records[i].finished_at_engine = true;
+                    if refused {
+                        self.records[i].refused = true;
+                    } else {
+                        self.records[i].sent = true;
+                    }
                 }
-                self.pointers.push((record, records));
-                Event::Sent { id, error: None }
+                if refused {
+                    self.hit("fault: the destination refused");
+                    self.refused += records.len() as u64;
+                    Event::Sent {
+                        id,
+                        error: Some("AccessDenied (the simulation)".into()),
+                    }
+                } else {
+                    self.pointers.push((record, records));
+                    Event::Sent { id, error: None }
+                }
             }
             Action::Save(_) | Action::Done => unreachable!("carried out at once"),
         };
@@ -442,8 +628,35 @@ impl World {
 
     fn read(&mut self, shard: &str, from: Option<Position>, limit: usize) -> Event {
         let s = self.shard_index(shard);
+        let failed = |fault| Event::ReadFailed {
+            shard: shard.to_owned(),
+            fault,
+        };
+        if self.shards[s].expired {
+            self.iterators.remove(shard);
+            self.hit("fault: read of an expired shard");
+            return failed(ReadFault::Gone(
+                "ResourceNotFoundException: the shard expired".into(),
+            ));
+        }
+        if from.is_some() {
+            if let Some(left) = self.gone.get_mut(shard).filter(|n| **n > 0) {
+                *left -= 1;
+                self.hit("fault: a position answered as gone");
+                return failed(ReadFault::Gone(
+                    "InvalidArgumentException (the simulation)".into(),
+                ));
+            }
+        }
+        if self.rng.chance(0.02) {
+            self.iterators.remove(shard);
+            self.hit("fault: a read failed");
+            return failed(ReadFault::Other("InternalFailure (the simulation)".into()));
+        }
         let records: Vec<usize> = self.shards[s].records.clone();
+        let trimmed = self.shards[s].trimmed;
         let seq = |i: usize| self.records[i].record.sequence_number.clone();
+        // A position older than retention reads from the oldest record kept.
         let start = match from {
             Some(Position::TrimHorizon) => 0,
             Some(Position::Latest) => records.len(),
@@ -462,18 +675,17 @@ impl World {
             None => match self.iterators.remove(shard) {
                 Some((next, false)) => next,
                 _ => {
-                    return Event::IteratorExpired {
-                        shard: shard.to_owned(),
-                    }
+                    self.hit("fault: an iterator expired");
+                    return failed(ReadFault::Expired);
                 }
             },
-        };
+        }
+        .max(trimmed);
         if self.rng.chance(0.03) {
             // Throttled: the iterator stays good.
             self.iterators.insert(shard.to_owned(), (start, false));
-            return Event::ReadThrottled {
-                shard: shard.to_owned(),
-            };
+            self.hit("fault: a read throttled");
+            return failed(ReadFault::Throttled);
         }
         let end = (start + limit.min(1 + self.rng.below(limit as u64) as usize)).min(records.len());
         let page: Vec<StreamRecord> = records[start..end]
@@ -557,7 +769,8 @@ impl World {
             .iter()
             .position(|&i| reported.contains(&self.records[i].record.sequence_number))
             .unwrap_or(indices.len());
-        for &i in &indices[..first_reported] {
+        for (position, &i) in indices[..first_reported].iter().enumerate() {
+            self.processed(i, &indices[..position]);
             self.records[i].processed = true;
         }
         let failures: Vec<Value> = reported
@@ -577,6 +790,41 @@ impl World {
 
     pub fn next_wake(&self) -> Option<f64> {
         self.engine.as_ref()?.next_wake()
+    }
+}
+
+fn first_last(records: &[StreamRecord]) -> String {
+    let short = |s: &str| s[s.len().saturating_sub(6)..].to_owned();
+    match (records.first(), records.last()) {
+        (Some(a), Some(b)) => format!(
+            "{} records ..{}–..{}",
+            records.len(),
+            short(&a.sequence_number),
+            short(&b.sequence_number)
+        ),
+        _ => "no records".into(),
+    }
+}
+
+fn describe_event(event: &Event) -> String {
+    match event {
+        Event::Page { shard, records, .. } => format!("Page {shard}: {}", first_last(records)),
+        Event::Invoked { id, result } => format!("Invoked #{id}: {result:?}"),
+        Event::Sent { id, error } => format!("Sent #{id}: {error:?}"),
+        other => event_kind(other).trim_start_matches("event ").to_owned(),
+    }
+}
+
+fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Read { shard, from, .. } => format!("Read {shard} from {from:?}"),
+        Action::Invoke {
+            id, shard, records, ..
+        } => format!("Invoke #{id} {shard}: {}", first_last(records)),
+        Action::Send {
+            id, shard, records, ..
+        } => format!("Send #{id} {shard}: {}", first_last(records)),
+        other => action_kind(other).trim_start_matches("action ").to_owned(),
     }
 }
 

@@ -250,8 +250,8 @@ async fn run_with_progress(mapping: Arc<EventSourceMapping>) -> anyhow::Result<S
 /// The replay's counts and, in-process, the consumer's tier counts.
 pub fn print_summary(s: &Summary, tiers: Option<&consumer::lookup::LookupCounts>) {
     println!(
-        "records {}  batches {}  invocations {}  retries {}  bisections {}  to destination {}  discarded {}",
-        s.records, s.batches, s.invocations, s.retries, s.bisections, s.sent_to_destination, s.discarded
+        "records {}  batches {}  invocations {}  retries {}  bisections {}  to destination {}  discarded {}  destination delivery failures {}",
+        s.records, s.batches, s.invocations, s.retries, s.bisections, s.sent_to_destination, s.discarded, s.destination_delivery_failures
     );
     println!(
         "processed {}  arrival→processed p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  wall {:.2} s",
