@@ -17,10 +17,12 @@
 //!   1), no record is first processed after a later record of its shard;
 //!   and a record is first delivered only once every earlier record of its
 //!   key was delivered or given up on;
-//! - repeats: a record the mapping saved as done (at or behind a saved
-//!   checkpoint, saved as finished above one, or of a shard saved as
-//!   closed) is never delivered again, so a restart repeats at most the
-//!   batches in flight or not yet checkpointed;
+//! - repeats: what the mapping learns is done (processed, or recorded in the
+//!   destination) is saved before the step that learnt it ends, and a record
+//!   saved as done (at or behind a saved checkpoint, saved as finished above
+//!   one, or of a shard saved as closed) is never delivered again: a restart
+//!   repeats at most the batches in flight and those finished in the step
+//!   the crash cut short;
 //! - retries: a failure without progress retries the same records, counted;
 //!   a partial failure that made progress starts a new batch of the rest,
 //!   not counted; bisection splits without counting and invokes the first
@@ -312,6 +314,10 @@ impl World {
                 self.due.insert(first, (due, format!("retry #{failures}")));
             }
         }
+        for r in &records[..done] {
+            let i = self.by_sequence[&r.sequence_number];
+            self.told_done.push(i);
+        }
         Ok(())
     }
 
@@ -365,6 +371,17 @@ impl World {
         let Some(engine) = &self.engine else {
             return Ok(());
         };
+        if let Some(&unsaved) = self
+            .told_done
+            .iter()
+            .find(|&&i| !self.records[i].saved_done)
+        {
+            return Err(format!(
+                "record {} is done, but the step that learnt it ended without saving it",
+                self.records[unsaved].record.sequence_number
+            ));
+        }
+        self.told_done.clear();
         let counted = self.refusals_counted_before + engine.summary().destination_delivery_failures;
         if counted != self.refused {
             return Err(format!(

@@ -161,6 +161,9 @@ pub struct World {
     pub covered_prefix: Vec<usize>,
     /// Records the last saves covered, to check before the step ends.
     pub newly_saved: Vec<usize>,
+    /// Records the engine was told are done (processed, or recorded in the
+    /// destination) and no save has covered yet.
+    pub told_done: Vec<usize>,
 }
 
 pub fn event_kind(event: &Event) -> &'static str {
@@ -254,6 +257,7 @@ impl World {
             trace: false,
             covered_prefix: Vec::new(),
             newly_saved: Vec::new(),
+            told_done: Vec::new(),
         };
         let width = u64::MAX / shards as u64;
         for i in 0..shards {
@@ -456,6 +460,7 @@ impl World {
         // anew.
         self.history.clear();
         self.due.clear();
+        self.told_done.clear();
         self.take(actions)
     }
 
@@ -603,6 +608,7 @@ impl World {
                 let refused = self.rng.chance(0.1);
                 for r in &records {
                     let i = self.by_sequence[&r.sequence_number];
+                    self.told_done.push(i);
                     if refused {
                         self.records[i].refused = true;
                     } else {
