@@ -43,7 +43,7 @@ provider "aws" {
 resource "aws_kms_key" "this" {
   #checkov:skip=CKV_AWS_7:Rendering only, on an emulator.
   #checkov:skip=CKV2_AWS_64:Rendering only, on an emulator.
-  for_each = toset(["stream", "table", "key", "logs", "queues"])
+  for_each = toset(["stream", "table", "key", "logs", "queues", "environment"])
 
   description = "policy rendering: ${each.key}"
 }
@@ -65,7 +65,7 @@ module "everything" {
   stream          = { kms_key_arn = aws_kms_key.this["stream"].arn }
   table           = { kms_key_arn = aws_kms_key.this["table"].arn }
   key             = { kms_key_arn = aws_kms_key.this["key"].arn }
-  lambda          = { tracing_mode = "Active", log_kms_key_arn = aws_kms_key.this["logs"].arn }
+  lambda          = { tracing_mode = "Active", log_kms_key_arn = aws_kms_key.this["logs"].arn, environment_kms_key_arn = aws_kms_key.this["environment"].arn }
   queues          = { kms_key_arn = aws_kms_key.this["queues"].arn }
   mapping         = { enhanced_fan_out = true }
 }

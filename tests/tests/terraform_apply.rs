@@ -92,6 +92,8 @@ impl Terraform {
             variables: vec![
                 format!("lambda_zip_path={}", zip.display()),
                 "region=us-east-1".to_owned(),
+                "name_prefix=prod-".to_owned(),
+                "reserved_concurrent_executions=10".to_owned(),
                 r#"alarm_sns_topic_arns=["arn:aws:sns:us-east-1:123456789012:oncall"]"#.to_owned(),
             ],
             env: vec![
@@ -110,12 +112,14 @@ impl Terraform {
             !without.status.success() && said.contains("\"bucket\" is required"),
             "init without backend settings stops and says what it needs: {said}"
         );
+        // Where the state lives, as backend.hcl.example says (encryption and
+        // locking are the root's own, not the deployer's to forget).
         let backend = terraform.work.path().join("backend.hcl");
         std::fs::write(
             &backend,
             format!(
                 "bucket = \"terraform-state\"\nkey = \"prod/terraform.tfstate\"\nregion = \"us-east-1\"\n\
-                 encrypt = true\nuse_lockfile = true\nuse_path_style = true\n\
+                 use_path_style = true\n\
                  skip_credentials_validation = true\nskip_requesting_account_id = true\n\
                  skip_metadata_api_check = true\nendpoints = {{ s3 = \"{endpoint}\" }}\n"
             ),
@@ -638,11 +642,15 @@ async fn two_prefixed_stacks_share_one_emulator_without_crossing() {
     assert!(left.stream_names().is_empty());
 }
 
-/// The production root as committed, planned against moto: it seeds no
-/// items, protects the table, bounds retries by age, and its plan holds no
-/// key either.
+/// The production root as committed, planned against moto with the inputs a
+/// deployer must give: it is the hardened configuration (a customer managed
+/// key on the stream, table, log group, queues and the function's
+/// environment, and for the key parameter's grant; 365-day logs, 7-day
+/// retention, X-Ray, reserved concurrency; the stage's prefix on every name,
+/// the Momento cache's included), seeds nothing, protects the table, has no
+/// `momento_api_key` input at all, and its S3 backend encrypts and locks.
 #[tokio::test]
-async fn the_production_root_plans_no_seed_data_and_keeps_the_key_out() {
+async fn the_production_root_is_the_hardened_configuration() {
     if Command::new("terraform").arg("version").output().is_err() {
         eprintln!("terraform is not on PATH: skipping the production plan test");
         return;
@@ -651,8 +659,36 @@ async fn the_production_root_plans_no_seed_data_and_keeps_the_key_out() {
     let moto = MotoServer::start().await.unwrap();
     let terraform = Terraform::production(moto.endpoint(), &zip).await;
     check_provider_pinned(&terraform);
+    check_backend_fixed(&terraform);
+    let key_arn = create_kms_key(moto.endpoint()).await;
+    let parameter_arn =
+        "arn:aws:ssm:us-east-1:123456789012:parameter/prod-kinesis-consumer-model-one/momento-api-key";
+    let inputs = [
+        format!("kms_key_arn={key_arn}"),
+        format!("momento_api_key_parameter_arn={parameter_arn}"),
+    ];
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+
+    // A key given to the production root is refused: it has no such input.
+    let mut refused = inputs.clone();
     let key = format!("momento_api_key={SENTINEL}");
-    terraform.plan("production", &[&key]);
+    refused.push(&key);
+    let mut args = vec!["plan".to_owned(), "-no-color".into()];
+    args.extend(terraform.var_args(&refused));
+    let output = terraform
+        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && said.contains("momento_api_key")
+            && said.contains("undeclared variable"),
+        "the production root takes no key: {said}"
+    );
+    assert!(!said.contains(SENTINEL));
+
+    terraform.plan("production", &inputs);
     let plan = terraform.show("production");
     let changes = plan["resource_changes"].as_array().unwrap();
     let of_type = |kind: &str| -> Vec<&Value> {
@@ -662,15 +698,85 @@ async fn the_production_root_plans_no_seed_data_and_keeps_the_key_out() {
             .map(|c| &c["change"]["after"])
             .collect()
     };
+    let one = |kind: &str| -> &Value {
+        let all = of_type(kind);
+        assert_eq!(all.len(), 1, "one {kind}");
+        all[0]
+    };
     assert!(
         of_type("aws_dynamodb_table_item").is_empty(),
         "production seeds nothing"
     );
-    assert_eq!(
-        of_type("aws_dynamodb_table")[0]["deletion_protection_enabled"],
-        true
+    assert!(
+        of_type("aws_ssm_parameter").is_empty(),
+        "the key's parameter is the deployer's, never Terraform's"
     );
-    let mapping = of_type("aws_lambda_event_source_mapping")[0];
+    let stream = one("aws_kinesis_stream");
+    assert_eq!(
+        (
+            &stream["kms_key_id"],
+            &stream["encryption_type"],
+            &stream["retention_period"]
+        ),
+        (
+            &Value::from(key_arn.clone()),
+            &Value::from("KMS"),
+            &Value::from(168)
+        ),
+        "the stream: the customer managed key, 7 days"
+    );
+    let table = one("aws_dynamodb_table");
+    assert_eq!(table["deletion_protection_enabled"], true);
+    assert_eq!(
+        table["server_side_encryption"][0]["kms_key_arn"], key_arn,
+        "the table: the customer managed key"
+    );
+    let logs = one("aws_cloudwatch_log_group");
+    assert_eq!(
+        (&logs["kms_key_id"], &logs["retention_in_days"]),
+        (&Value::from(key_arn.clone()), &Value::from(365)),
+        "the log group: the customer managed key, a year"
+    );
+    let queues = of_type("aws_sqs_queue");
+    assert_eq!(queues.len(), 2);
+    for queue in queues {
+        assert_eq!(queue["kms_master_key_id"], key_arn, "{}", queue["name"]);
+    }
+    let function = one("aws_lambda_function");
+    assert_eq!(
+        function["kms_key_arn"], key_arn,
+        "the environment: the customer managed key"
+    );
+    assert_eq!(function["tracing_config"][0]["mode"], "Active");
+    assert_eq!(function["reserved_concurrent_executions"], 10);
+    // The environment is known only at apply (the queue's URL); the stack's
+    // outputs say what goes into it.
+    let stack = &plan["output_changes"]["stack"]["after"];
+    assert_eq!(
+        stack["cache_name"], "prod-sample-a",
+        "stages never share a cache"
+    );
+    assert_eq!(stack["parameter_arn"], parameter_arn);
+
+    // Every name the plan knows carries the stage's prefix.
+    for change in changes {
+        let after = &change["change"]["after"];
+        for field in ["name", "function_name", "alarm_name", "dashboard_name"] {
+            let Some(name) = after[field].as_str() else {
+                continue;
+            };
+            if change["type"] == "aws_lambda_alias" && field == "name" {
+                continue; // `live`, inside the function's own name
+            }
+            let name = name.trim_start_matches("/aws/lambda/");
+            assert!(
+                name.starts_with("prod-"),
+                "{} {field} {name} lacks the stage's prefix",
+                change["address"]
+            );
+        }
+    }
+    let mapping = one("aws_lambda_event_source_mapping");
     assert_eq!(
         (
             &mapping["maximum_retry_attempts"],
@@ -678,13 +784,34 @@ async fn the_production_root_plans_no_seed_data_and_keeps_the_key_out() {
         ),
         (&serde_json::json!(-1), &serde_json::json!(21600))
     );
-    assert_eq!(of_type("aws_cloudwatch_metric_alarm").len(), 12);
     assert_eq!(mapping["starting_position"], "TRIM_HORIZON");
+    assert_eq!(of_type("aws_cloudwatch_metric_alarm").len(), 13);
+    let oldest = of_type("aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .find(|a| a["metric_name"] == "ApproximateAgeOfOldestMessage")
+        .expect("an alarm on the oldest pointer");
+    assert_eq!(oldest["threshold"], 302_400.0, "half of 7 days");
     let contents = unzipped(&terraform.plan_file("production"));
     assert!(!contents
         .windows(SENTINEL.len())
         .any(|w| w == SENTINEL.as_bytes()));
     assert!(!plan.to_string().contains(SENTINEL));
+}
+
+/// The S3 backend `init` configured encrypts the state and locks it, with
+/// no setting of the deployer's saying so.
+fn check_backend_fixed(terraform: &Terraform) {
+    let backend: Value = serde_json::from_str(
+        &std::fs::read_to_string(terraform.work.path().join("data/terraform.tfstate")).unwrap(),
+    )
+    .unwrap();
+    let config = &backend["backend"]["config"];
+    assert_eq!(backend["backend"]["type"], "s3");
+    assert_eq!(
+        (&config["encrypt"], &config["use_lockfile"]),
+        (&Value::from(true), &Value::from(true)),
+        "{config}"
+    );
 }
 
 /// `init` installed the provider release the committed lock file names,
@@ -1097,6 +1224,18 @@ async fn check_alarms(endpoint: &str, names: &Names, mapping_uuid: &str) {
             0.0,
             "notBreaching",
         ),
+        // At half the stream's retention (24 h here): while the records its
+        // pointers name can still be redriven.
+        expect(
+            "on-failure-age",
+            "AWS/SQS",
+            "ApproximateAgeOfOldestMessage",
+            "Maximum",
+            queue(&names.on_failure_queue),
+            1,
+            43_200.0,
+            "notBreaching",
+        ),
         expect(
             "on-failure-depth",
             "AWS/SQS",
@@ -1237,7 +1376,7 @@ async fn check_dashboard(endpoint: &str, names: &Names) {
     let alarms = dashboard["widgets"][0]["properties"]["alarms"]
         .as_array()
         .unwrap();
-    assert_eq!(alarms.len(), 12, "every alarm's state on the page");
+    assert_eq!(alarms.len(), 13, "every alarm's state on the page");
 }
 
 /// DescribeAlarms through CloudWatch's Query API (the Rust SDK speaks
@@ -1312,18 +1451,9 @@ fn check_least_privilege(statements: &[Value], stream: &str, table: &str, queues
         }
         for resource in &resources {
             if resource == "*" {
-                // The two documented exceptions: ListStreams has no resource
-                // type (scoped by a region condition), X-Ray has none at all.
-                let allowed = actions
-                    .iter()
-                    .all(|a| a == "kinesis:ListStreams" || a.starts_with("xray:"));
+                // The one exception: X-Ray has no resource types at all.
+                let allowed = actions.iter().all(|a| a.starts_with("xray:"));
                 assert!(allowed, "{actions:?} on every resource");
-                if actions.iter().any(|a| a == "kinesis:ListStreams") {
-                    assert!(
-                        statement.get("Condition").is_some(),
-                        "ListStreams is scoped by a condition"
-                    );
-                }
             }
             for action in &actions {
                 granted.push((action.clone(), resource.clone()));

@@ -84,6 +84,14 @@ locals {
       periods     = 1
       description = "Messages wait in ${var.dlq_name}: poison records the consumer could not enrich (each with its reason and data), or failed asynchronous invocations."
     }
+    # Pointers name records the stream keeps for stream_retention_hours only:
+    # warned at half of it, there is time left to fix the cause and redrive.
+    on_failure_age = {
+      metric      = ["AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", { QueueName = aws_sqs_queue.on_failure.name }]
+      threshold   = var.stream_retention_hours * 3600 / 2
+      periods     = 1
+      description = "The oldest pointer in ${var.on_failure_queue_name} is more than ${var.stream_retention_hours / 2} hours old: its records leave the stream ${var.stream_retention_hours} hours after they were written. Redrive them now (`harness redrive --deployed`), before they are gone."
+    }
     on_failure_depth = {
       metric      = ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", { QueueName = aws_sqs_queue.on_failure.name }]
       threshold   = 0

@@ -1,5 +1,6 @@
 # Execution role: exactly the actions the consumer and its event-source mapping
-# use, each on exactly its own resource. No wildcard actions.
+# use, each on exactly its own resource. No wildcard actions, and no resource
+# "*" but for X-Ray, which has no resource types.
 #
 # The statements are plain Terraform values rendered with jsonencode, so
 # `terraform test` reads them (output role_policy_statements) without AWS.
@@ -15,7 +16,8 @@ locals {
     ssm      = { "kms:EncryptionContext:PARAMETER_ARN" = var.api_key_parameter_arn }
     kinesis  = { "kms:EncryptionContext:aws:kinesis:arn" = var.stream_arn }
     dynamodb = { "kms:EncryptionContext:aws:dynamodb:tableName" = var.table_name }
-    sqs      = {}
+    sqs      = { "kms:EncryptionContext:aws:sqs:arn" = [aws_sqs_queue.dlq.arn, aws_sqs_queue.on_failure.arn] }
+    lambda   = {}
   } : service => { StringEquals = merge({ "kms:ViaService" = "${service}.${local.region}.amazonaws.com" }, context) } }
 
   role_policy_statements = concat(
@@ -36,17 +38,8 @@ locals {
       Action   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
       Resource = ["${var.stream_arn}/consumer/${aws_kinesis_stream_consumer.this[0].name}:*"]
     }] : [],
-    # kinesis:ListStreams is an account-level List action with no resource type
-    # (the Service Authorization Reference lists none), so IAM only matches it on
-    # Resource "*"; a stream ARN here would silently deny it. The tightest scope
-    # AWS allows is the condition: this region only.
-    [{
-      Sid       = "ListStreamsInRegion"
-      Effect    = "Allow"
-      Action    = ["kinesis:ListStreams"]
-      Resource  = ["*"]
-      Condition = { StringEquals = { "aws:RequestedRegion" = local.region } }
-    }],
+    # No kinesis:ListStreams: the mapping names its stream, and the action
+    # exists only on Resource "*".
     [{
       Sid      = "ReadLocations"
       Effect   = "Allow"
@@ -94,13 +87,22 @@ locals {
       Resource = [aws_sqs_queue.dlq.arn, aws_sqs_queue.on_failure.arn]
     }],
     # Only with a customer managed queue key: sending to an encrypted queue
-    # needs the data key; only through SQS.
+    # needs the data key; only through SQS, only for these two queues.
     var.queues.kms_key_arn == null ? [] : [{
       Sid       = "EncryptQueueMessages"
       Effect    = "Allow"
       Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
       Resource  = [var.queues.kms_key_arn]
       Condition = local.decrypt_via.sqs
+    }],
+    # Only with a customer managed key for the environment: Lambda decrypts
+    # the function's variables at start-up with it, only through Lambda.
+    var.lambda.environment_kms_key_arn == null ? [] : [{
+      Sid       = "DecryptEnvironment"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = [var.lambda.environment_kms_key_arn]
+      Condition = local.decrypt_via.lambda
     }],
     # The log group is created by Terraform, so no logs:CreateLogGroup.
     [{

@@ -36,9 +36,9 @@ resource "aws_cloudwatch_log_group" "this" {
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:Not in a VPC on purpose: the function only calls public AWS endpoints (Kinesis, DynamoDB, SSM, SQS) and Momento over TLS; a VPC would add NAT cost and cold-start latency without narrowing any path.
-  #checkov:skip=CKV_AWS_50:X-Ray is a setting (lambda.tracing_mode, PassThrough by default: traces cost per segment and the EMF metrics and JSON logs cover the pipeline); examples/hardened turns it on.
+  #checkov:skip=CKV_AWS_50:X-Ray is a setting (lambda.tracing_mode, PassThrough by default: traces cost per segment and the EMF metrics and JSON logs cover the pipeline); the production root turns it on.
   #checkov:skip=CKV_AWS_272:Code signing is not used: the zip is built by cargo lambda in the same pipeline that applies it, and source_code_hash pins the exact artifact.
-  #checkov:skip=CKV_AWS_173:Environment variables hold only resource names, the log level and a queue URL; the one secret (the Momento key) lives in an SSM SecureString and is fetched at start-up.
+  #checkov:skip=CKV_AWS_173:A customer managed key for the environment is lambda.environment_kms_key_arn (the production root sets it); the environment holds only resource names, the log level and a queue URL, the one secret (the Momento key) lives in an SSM SecureString fetched at start-up.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is a setting (lambda.reserved_concurrent_executions, default unreserved): Kinesis already bounds concurrency to shards x parallelization_factor, and reserving capacity fails in new accounts whose quota is 10.
   function_name = var.function_name
   description   = "Kinesis consumer: enriches ModelOne records through a Momento read-through cache over DynamoDB"
@@ -59,6 +59,7 @@ resource "aws_lambda_function" "this" {
   environment {
     variables = local.environment_variables
   }
+  kms_key_arn = var.lambda.environment_kms_key_arn
 
   # Only asynchronous invocations (e.g. a manual `aws lambda invoke --invocation-type Event`)
   # land here; stream batches use the event-source mapping's on-failure destination.

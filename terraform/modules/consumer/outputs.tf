@@ -84,8 +84,16 @@ output "on_failure_queue_arn" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms, by purpose: `iterator_age`, `stalled`, `dropped_events`, `dlq_depth`, `on_failure_depth`, `errors`, `throttles`, `destination_delivery_failures`, `batch_item_failures`, `dynamodb_failures`, `momento_errors`, `momento_cache_missing`."
+  description = "ARNs of the CloudWatch alarms, by purpose: `iterator_age`, `stalled`, `dropped_events`, `dlq_depth`, `on_failure_depth`, `on_failure_age`, `errors`, `throttles`, `destination_delivery_failures`, `batch_item_failures`, `dynamodb_failures`, `momento_errors`, `momento_cache_missing`."
   value       = { for name, alarm in aws_cloudwatch_metric_alarm.this : name => alarm.arn }
+}
+
+output "alarms" {
+  description = "Each alarm's metric and threshold, by purpose (for tests and reviews)."
+  value = { for name, alarm in aws_cloudwatch_metric_alarm.this : name => {
+    metric_name = alarm.metric_name
+    threshold   = alarm.threshold
+  } }
 }
 
 output "alias_arn" {

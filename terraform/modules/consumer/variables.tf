@@ -27,6 +27,7 @@ variable "lambda" {
     permissions_boundary_arn       = string
     log_retention_in_days          = number
     log_kms_key_arn                = string
+    environment_kms_key_arn        = string
   })
 }
 
@@ -38,6 +39,11 @@ variable "stream_arn" {
 variable "stream_kms_key_arn" {
   description = "The stream's customer managed key, or `null` for the AWS-managed one."
   type        = string
+}
+
+variable "stream_retention_hours" {
+  description = "How long the stream keeps records: the on-failure queue's age alarm fires at half of it, while its pointers can still be redriven."
+  type        = number
 }
 
 variable "table_name" {

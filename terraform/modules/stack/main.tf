@@ -15,6 +15,7 @@ locals {
     table      = "${local.prefix}${var.naming.table}"
     parameter  = startswith(var.naming.parameter, "/") ? "/${local.prefix}${trimprefix(var.naming.parameter, "/")}" : "${local.prefix}${var.naming.parameter}"
     function   = "${local.prefix}${var.naming.function}"
+    cache      = "${local.prefix}${var.naming.cache}"
     dlq        = "${local.prefix}${var.naming.dlq}"
     on_failure = "${local.prefix}${var.naming.on_failure}"
   }
@@ -81,10 +82,11 @@ module "consumer" {
 
   stream_arn             = module.stream.stream_arn
   stream_kms_key_arn     = var.stream.kms_key_arn
+  stream_retention_hours = var.stream.retention_period_hours
   table_name             = module.table.table_name
   table_arn              = module.table.table_arn
   table_kms_key_arn      = var.table.kms_key_arn
-  cache_name             = var.naming.cache
+  cache_name             = local.names.cache
   api_key_parameter_name = local.api_key_parameter_name
   api_key_parameter_arn  = local.api_key_parameter_arn
   api_key_kms_key_arn    = var.key.kms_key_arn

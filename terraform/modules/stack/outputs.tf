@@ -29,8 +29,8 @@ output "parameter_arn" {
 }
 
 output "cache_name" {
-  description = "Name of the Momento cache the consumer reads through (created in Momento with `just momento-cache`, not by Terraform)."
-  value       = var.naming.cache
+  description = "Name of the Momento cache the consumer reads through, with the stage's prefix (created in Momento with `just momento-cache`, not by Terraform)."
+  value       = local.names.cache
 }
 
 output "function_name" {

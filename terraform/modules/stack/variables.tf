@@ -24,7 +24,7 @@ variable "naming" {
     stream     = optional(string, "model-one-stream")                            # the Kinesis data stream the producer writes to
     table      = optional(string, "Locations")                                   # the DynamoDB table of locations
     parameter  = optional(string, "/kinesis-consumer-model-one/momento-api-key") # the SSM SecureString of the Momento key (the prefix goes after a leading `/`)
-    cache      = optional(string, "sample-a")                                    # the Momento cache (CACHE_NAME; created with `just momento-cache`, not by Terraform, and not prefixed)
+    cache      = optional(string, "sample-a")                                    # the Momento cache (CACHE_NAME; created with `just momento-cache`, not by Terraform; prefixed too, so stages never share one)
     function   = optional(string, "kinesis-consumer-model-one-rust")             # the consumer function; its role is `<prefix><function>-role`, its log group `/aws/lambda/<prefix><function>`
     dlq        = optional(string, "kinesis-consumer-model-one-dlq")              # the dead-letter queue (poison records with their reason and data)
     on_failure = optional(string, "kinesis-consumer-model-one-on-failure")       # the queue of the mapping's invocation records (pointers for `harness redrive`)
@@ -153,6 +153,7 @@ variable "lambda" {
     permissions_boundary_arn       = optional(string)                    # a permissions boundary policy for the execution role, or `null`
     log_retention_in_days          = optional(number, 30)                # 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653
     log_kms_key_arn                = optional(string)                    # a customer managed key's ARN for the log group (its key policy must allow logs.<region>.amazonaws.com), or `null`
+    environment_kms_key_arn        = optional(string)                    # a customer managed key's ARN for the function's environment variables (the role may decrypt with it, through Lambda only), or `null` for Lambda's own key
   })
   default  = {}
   nullable = false
@@ -174,8 +175,8 @@ variable "lambda" {
     error_message = "lambda.log_retention_in_days must be one of CloudWatch Logs' retention values (0, 1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
   }
   validation {
-    condition     = var.lambda.log_kms_key_arn == null || can(regex(local.kms_key_arn_pattern, var.lambda.log_kms_key_arn))
-    error_message = "lambda.log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
+    condition     = alltrue([for arn in [var.lambda.log_kms_key_arn, var.lambda.environment_kms_key_arn] : arn == null || can(regex(local.kms_key_arn_pattern, arn))])
+    error_message = "lambda.log_kms_key_arn and lambda.environment_kms_key_arn must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<key id>): an alias cannot be an IAM policy resource, and an alias ARN never authorises kms:Decrypt."
   }
 }
 
@@ -217,7 +218,7 @@ variable "mapping" {
     parallelization_factor             = optional(number, 1)                    # concurrent batches per shard (1-10); a partition key's records stay in order
     tumbling_window_in_seconds         = optional(number, 0)                    # 0-900; this consumer does not aggregate, so 0
     filter_criteria                    = optional(list(string), [])             # up to 5 FilterCriteria patterns (AWS's JSON syntax); records matching none are dropped
-    metrics_config                     = optional(list(string), ["EventCount"]) # `["EventCount"]` (the dropped-events alarm reads it) or `[]`
+    metrics_config                     = optional(list(string), ["EventCount"]) # `["EventCount"]`: the dropped-events alarm reads it, so it is required
     enhanced_fan_out                   = optional(bool, false)                  # read through a registered stream consumer (dedicated throughput, records pushed)
   })
   default  = {}
@@ -240,8 +241,16 @@ variable "mapping" {
     error_message = "mapping.maximum_record_age_in_seconds must be -1, or 60-604800 and below the stream's retention (stream.retention_period_hours * 3600): a pointer must not name records the stream no longer holds."
   }
   validation {
-    condition     = var.mapping.tumbling_window_in_seconds >= 0 && var.mapping.tumbling_window_in_seconds <= 900 && alltrue([for m in var.mapping.metrics_config : m == "EventCount"])
-    error_message = "mapping.tumbling_window_in_seconds must be 0-900, and mapping.metrics_config may only hold \"EventCount\"."
+    condition     = var.mapping.tumbling_window_in_seconds >= 0 && var.mapping.tumbling_window_in_seconds <= 900
+    error_message = "mapping.tumbling_window_in_seconds must be 0-900."
+  }
+  validation {
+    condition     = toset(var.mapping.metrics_config) == toset(["EventCount"])
+    error_message = "mapping.metrics_config must be [\"EventCount\"]: the dropped-events alarm reads the mapping's DroppedEventCount, which AWS publishes only with it; without it that alarm could never fire."
+  }
+  validation {
+    condition     = var.mapping.maximum_retry_attempts != -1 || var.mapping.maximum_record_age_in_seconds != -1
+    error_message = "mapping.maximum_retry_attempts and mapping.maximum_record_age_in_seconds cannot both be -1: a failing record would then be retried until the stream trims it, and no pointer would ever be written to redrive it. Bound one of them."
   }
   validation {
     condition     = length(var.mapping.filter_criteria) <= 5 && alltrue([for pattern in var.mapping.filter_criteria : can(jsondecode(pattern))])

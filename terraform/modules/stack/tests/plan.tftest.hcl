@@ -60,7 +60,7 @@ run "the_mapping_is_configured_as_the_defaults_say" {
 run "the_role_has_exactly_its_statements_each_on_its_own_resources" {
   assert {
     condition = [for s in module.consumer.role_policy_statements : s.Sid] == [
-      "ReadStream", "ListStreamsInRegion", "ReadLocations", "ReadMomentoApiKey",
+      "ReadStream", "ReadLocations", "ReadMomentoApiKey",
       "DecryptMomentoApiKey", "DecryptStreamRecords", "SendToDeadLetterQueues", "WriteOwnLogs",
     ]
     error_message = "the default statements changed"
@@ -68,7 +68,6 @@ run "the_role_has_exactly_its_statements_each_on_its_own_resources" {
   assert {
     condition = { for s in module.consumer.role_policy_statements : s.Sid => s.Resource } == {
       ReadStream             = [module.stream.stream_arn]
-      ListStreamsInRegion    = ["*"]
       ReadLocations          = [module.table.table_arn]
       ReadMomentoApiKey      = [module.api_key[0].parameter_arn]
       DecryptMomentoApiKey   = ["arn:aws:kms:eu-west-1:123456789012:key/*"]
@@ -82,21 +81,39 @@ run "the_role_has_exactly_its_statements_each_on_its_own_resources" {
     condition     = alltrue(flatten([for s in module.consumer.role_policy_statements : [for a in s.Action : !strcontains(a, "*")]]))
     error_message = "no statement may grant a wildcard action"
   }
+  assert {
+    condition     = !contains(flatten([for s in module.consumer.role_policy_statements : s.Action]), "kinesis:ListStreams")
+    error_message = "the mapping names its stream: no kinesis:ListStreams (it exists only on Resource \"*\")"
+  }
 }
 
 run "every_optional_statement_names_its_own_key" {
   variables {
     table  = { kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/table" }
     queues = { kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/queues" }
-    lambda = { tracing_mode = "Active" }
+    lambda = { tracing_mode = "Active", environment_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/environment" }
   }
   assert {
-    condition = { for s in module.consumer.role_policy_statements : s.Sid => s.Resource if contains(["DecryptTableItems", "EncryptQueueMessages", "WriteTraces"], s.Sid) } == {
+    condition = { for s in module.consumer.role_policy_statements : s.Sid => s.Resource if contains(["DecryptTableItems", "EncryptQueueMessages", "DecryptEnvironment", "WriteTraces"], s.Sid) } == {
       DecryptTableItems    = ["arn:aws:kms:eu-west-1:123456789012:key/table"]
       EncryptQueueMessages = ["arn:aws:kms:eu-west-1:123456789012:key/queues"]
+      DecryptEnvironment   = ["arn:aws:kms:eu-west-1:123456789012:key/environment"]
       WriteTraces          = ["*"]
     }
     error_message = "the optional statements are missing or name the wrong resources"
+  }
+  assert {
+    condition = one([for s in module.consumer.role_policy_statements : s.Condition if s.Sid == "EncryptQueueMessages"]) == {
+      StringEquals = {
+        "kms:ViaService"                    = "sqs.eu-west-1.amazonaws.com"
+        "kms:EncryptionContext:aws:sqs:arn" = [module.consumer.dlq_arn, module.consumer.on_failure_queue_arn]
+      }
+    }
+    error_message = "the queue key is usable only through SQS, only for the stack's two queues"
+  }
+  assert {
+    condition     = one([for s in module.consumer.role_policy_statements : s.Condition if s.Sid == "DecryptEnvironment"]) == { StringEquals = { "kms:ViaService" = "lambda.eu-west-1.amazonaws.com" } }
+    error_message = "the environment key is usable only through Lambda"
   }
 }
 
@@ -117,8 +134,12 @@ run "the_prefix_reaches_every_name" {
     error_message = "a name lacks the stage's prefix"
   }
   assert {
-    condition     = length(output.alarm_arns) == 12
-    error_message = "twelve alarms"
+    condition     = output.cache_name == "stage-b-sample-a" && module.consumer.function_environment_variables["CACHE_NAME"] == "stage-b-sample-a"
+    error_message = "stages must not share a Momento cache: its name carries the prefix"
+  }
+  assert {
+    condition     = length(output.alarm_arns) == 13
+    error_message = "thirteen alarms"
   }
 }
 
@@ -126,5 +147,15 @@ run "the_key_is_in_no_value_terraform_keeps" {
   assert {
     condition     = !strcontains(jsonencode(module.api_key[0]), "sentinel-momento-key") && !strcontains(jsonencode(module.consumer.function_environment_variables), "sentinel-momento-key")
     error_message = "the Momento key reached a value Terraform keeps"
+  }
+}
+
+run "the_on_failure_age_alarm_fires_at_half_the_stream_retention" {
+  variables {
+    stream = { retention_period_hours = 168 }
+  }
+  assert {
+    condition     = module.consumer.alarms["on_failure_age"].threshold == 302400 && module.consumer.alarms["on_failure_age"].metric_name == "ApproximateAgeOfOldestMessage"
+    error_message = "the oldest pointer must page at half of the stream's 7 days (302,400 s), while its records can still be redriven"
   }
 }

@@ -15,7 +15,7 @@ run "customer_managed_key_arns_are_accepted" {
     stream = { kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001" }
     table  = { kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000002" }
     key    = { kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/mrk-0a1b2c3d00004000800000000003" }
-    lambda = { log_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000004" }
+    lambda = { log_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000004", environment_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000006" }
     queues = { kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000005" }
   }
 }
@@ -182,6 +182,23 @@ run "an_unknown_metrics_group_is_refused" {
   command = plan
   variables { mapping = { metrics_config = ["Everything"] } }
   expect_failures = [var.mapping]
+}
+
+run "no_metrics_config_is_refused_while_the_dropped_events_alarm_reads_it" {
+  command = plan
+  variables { mapping = { metrics_config = [] } }
+  expect_failures = [var.mapping]
+}
+
+run "retries_and_age_both_unbounded_are_refused" {
+  command = plan
+  variables { mapping = { maximum_retry_attempts = -1, maximum_record_age_in_seconds = -1 } }
+  expect_failures = [var.mapping]
+}
+
+run "one_bound_is_enough" {
+  command = plan
+  variables { mapping = { maximum_retry_attempts = 10, maximum_record_age_in_seconds = -1 } }
 }
 
 run "a_filter_that_is_not_json_is_refused" {
