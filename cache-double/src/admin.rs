@@ -95,6 +95,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/unblock", unblock())
         .route("//unblock", unblock())
         .route(
+            "/api-keys",
+            post(
+                |State(s): State<Arc<Shared>>, Json(body): Json<ApiKeysBody>| async move {
+                    set_api_keys(&s, body)
+                },
+            ),
+        )
+        .route(
             "/faults",
             post(
                 |State(s): State<Arc<Shared>>, Json(body): Json<FaultsBody>| async move {
@@ -103,6 +111,35 @@ pub fn router(shared: Arc<Shared>) -> Router {
             ),
         )
         .with_state(shared)
+}
+
+/// Body of `POST /api-keys`: the `authorization` values accepted from now on
+/// (the `api_key` inside a v1 Momento key), or `null` to accept any. A key
+/// rotation: the new key and the old, then the new alone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeysBody {
+    pub api_keys: Option<Vec<String>>,
+}
+
+fn set_api_keys(shared: &Shared, body: ApiKeysBody) -> Result<String, (StatusCode, String)> {
+    if body.api_keys.as_ref().is_some_and(Vec::is_empty) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "api_keys must hold at least one key, or be null to accept any\n".to_owned(),
+        ));
+    }
+    // The keys themselves are never logged nor echoed.
+    let answer = match &body.api_keys {
+        Some(keys) => format!("{} api keys accepted\n", keys.len()),
+        None => "any api key accepted\n".to_owned(),
+    };
+    tracing::info!(
+        keys = body.api_keys.as_ref().map(Vec::len),
+        "admin: api keys changed"
+    );
+    *shared.api_keys.write() = body.api_keys;
+    Ok(answer)
 }
 
 /// Body of `POST /faults`; fields left out keep their value.

@@ -33,7 +33,8 @@ use crate::state::{Injected, Shared};
 /// Fault settings the double starts with.
 #[derive(Debug, Clone, Default)]
 pub struct FaultConfig {
-    /// When set, every RPC must carry exactly this `authorization` value.
+    /// When set, every RPC must carry exactly this `authorization` value
+    /// (at start: `/api-keys` changes the accepted values later).
     pub api_key: Option<String>,
     /// Latency and error rate at start (`/faults` changes them later).
     pub injected: Injected,
@@ -67,9 +68,10 @@ struct Session {
     delays: u64,
 }
 
-/// The fault state shared by all connections.
+/// The fault state shared by all connections (the settings themselves are
+/// in [`Shared`], where the admin API changes them).
+#[derive(Default)]
 pub struct Faults {
-    config: FaultConfig,
     sessions: Mutex<HashMap<String, Session>>,
 }
 
@@ -81,11 +83,8 @@ struct Plan {
 }
 
 impl Faults {
-    pub fn new(config: FaultConfig) -> Self {
-        Self {
-            config,
-            sessions: Mutex::default(),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     fn plan(&self, shared: &Shared, headers: &HeaderMap, rpc: Rpc) -> Plan {
@@ -94,9 +93,9 @@ impl Faults {
             delay: injected.latency,
             error: None,
         };
-        if let Some(key) = &self.config.api_key {
+        if let Some(keys) = &*shared.api_keys.read() {
             let given = headers.get("authorization").map(|v| v.as_bytes());
-            if given != Some(key.as_bytes()) {
+            if !keys.iter().any(|key| given == Some(key.as_bytes())) {
                 // Never echo what was sent: it may be someone's real key.
                 plan.error = Some(Status::unauthenticated("missing or wrong API key"));
                 return plan;
@@ -314,10 +313,7 @@ mod tests {
             latency: Duration::from_millis(200),
             ..Default::default()
         };
-        let layer = GateLayer::new(
-            shared.clone(),
-            Arc::new(Faults::new(FaultConfig::default())),
-        );
+        let layer = GateLayer::new(shared.clone(), Arc::new(Faults::new()));
         let inner = tower::service_fn(|_: Request<Body>| async {
             let mut ok = Response::new(Body::empty());
             ok.headers_mut()

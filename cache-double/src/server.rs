@@ -102,7 +102,8 @@ async fn serve_shared(
     // instead of tonic's 4 MiB decoder limit.
     let max_message = shared.limits.max_item_bytes + 64 * 1024;
     *shared.injected.write() = faults.injected;
-    let gate = GateLayer::new(shared.clone(), Arc::new(Faults::new(faults)));
+    *shared.api_keys.write() = faults.api_key.clone().map(|key| vec![key]);
+    let gate = GateLayer::new(shared.clone(), Arc::new(Faults::new()));
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let result = Server::builder()
         .layer(gate)
@@ -205,6 +206,12 @@ impl CacheDouble {
     /// Same as `POST /faults`: replaces the latency and error rate.
     pub fn set_injected(&self, injected: Injected) {
         *self.shared.injected.write() = injected;
+    }
+
+    /// Same as `POST /api-keys`: the `authorization` values accepted from
+    /// now on (`None`: any), as a key rotation changes them.
+    pub fn set_api_keys(&self, keys: Option<Vec<String>>) {
+        *self.shared.api_keys.write() = keys;
     }
 
     /// Same as `POST /block` or `/unblock`.

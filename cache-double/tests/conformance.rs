@@ -624,6 +624,65 @@ async fn auth_accepts_the_key_and_rejects_others() {
     );
 }
 
+/// A key rotation through the admin API: the accepted keys change while the
+/// double runs, and nothing echoes them.
+#[tokio::test]
+async fn the_accepted_keys_rotate_through_the_admin_api() {
+    let double = start(DoubleConfig {
+        faults: FaultConfig {
+            api_key: Some("old-key".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let old = client_with_key(&double, "old-key");
+    let new = client_with_key(&double, "new-key");
+    old.set(CACHE, "k", "v").await.unwrap();
+    assert_eq!(
+        code(new.get(CACHE, "k").await),
+        MomentoErrorCode::AuthenticationError
+    );
+
+    let http = reqwest::Client::new();
+    let keys = format!("{}/api-keys", double.admin_url());
+    let post = |body: serde_json::Value| http.post(&keys).json(&body).send();
+    // Both during the rotation, then the new one alone.
+    let answer = post(serde_json::json!({"api_keys": ["old-key", "new-key"]}))
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let text = answer.text().await.unwrap();
+    assert!(
+        !text.contains("old-key") && !text.contains("new-key"),
+        "{text}"
+    );
+    assert_eq!(get_string(&old, "k").await.as_deref(), Some("v"));
+    assert_eq!(get_string(&new, "k").await.as_deref(), Some("v"));
+    post(serde_json::json!({"api_keys": ["new-key"]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(old.get(CACHE, "k").await),
+        MomentoErrorCode::AuthenticationError
+    );
+    assert_eq!(get_string(&new, "k").await.as_deref(), Some("v"));
+
+    let empty = post(serde_json::json!({"api_keys": []})).await.unwrap();
+    assert_eq!(empty.status(), reqwest::StatusCode::BAD_REQUEST);
+    post(serde_json::json!({"api_keys": null})).await.unwrap();
+    assert_eq!(
+        get_string(&old, "k").await.as_deref(),
+        Some("v"),
+        "any key now"
+    );
+    double.set_api_keys(Some(vec!["third".into()]));
+    assert_eq!(
+        code(new.get(CACHE, "k").await),
+        MomentoErrorCode::AuthenticationError
+    );
+}
+
 #[tokio::test]
 async fn eviction_keeps_the_cache_within_its_bound() {
     let limits = Limits {

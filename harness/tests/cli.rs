@@ -650,3 +650,117 @@ async fn redrive_delivers_exactly_what_a_mapping_with_lanes_and_a_filter_gave_up
         "the foreign message and the aged-out pointer are kept: {bodies:?}"
     );
 }
+
+/// `redrive --deployed` invokes the alias the mapping invokes (`live` by
+/// default, `--qualifier` for another), never `$LATEST` by accident: moto
+/// cannot run a function, so a stub of Lambda's Invoke API (through
+/// `AWS_ENDPOINT_URL_LAMBDA`) records the calls; moto holds the stream and
+/// the on-failure queue.
+#[tokio::test]
+async fn a_deployed_redrive_invokes_the_alias_the_mapping_invokes() {
+    let moto = emulators::MotoServer::start().await.unwrap();
+    let sdk = emulators::sdk_config(moto.endpoint(), "us-east-1").await;
+    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+    kinesis
+        .create_stream()
+        .stream_name("deployed")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    let mut sequences = Vec::new();
+    let mut shard = String::new();
+    for i in 0..3 {
+        let put = kinesis
+            .put_record()
+            .stream_name("deployed")
+            .partition_key(format!("k{i}"))
+            .data(Blob::new(format!("record {i}").into_bytes()))
+            .send()
+            .await
+            .unwrap();
+        shard = put.shard_id;
+        sequences.push(put.sequence_number);
+    }
+    let stream_arn = kinesis
+        .describe_stream_summary()
+        .stream_name("deployed")
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary()
+        .unwrap()
+        .stream_arn()
+        .to_owned();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name("prod-on-failure")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let pointer = json!({
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+        "KinesisBatchInfo": {"shardId": shard, "startSequenceNumber": sequences[0],
+                             "endSequenceNumber": sequences[2], "batchSize": 3, "streamArn": stream_arn},
+    });
+
+    let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+    let recorded = calls.clone();
+    let app = axum::Router::new().route(
+        "/2015-03-31/functions/{name}/invocations",
+        post(move |uri: axum::http::Uri| {
+            let recorded = recorded.clone();
+            async move {
+                recorded.lock().push(uri.to_string());
+                Json(json!({}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lambda = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    for qualifier in [None, Some("7")] {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(pointer.to_string())
+            .send()
+            .await
+            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
+        command
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["redrive", "--deployed", "--queue", &queue])
+            .args(["--function-name", "prod-kinesis-consumer-model-one-rust"])
+            .args(qualifier.map(|q| ["--qualifier", q]).into_iter().flatten())
+            .env_remove("AWS_PROFILE")
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ENDPOINT_URL_LAMBDA", &lambda)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test");
+        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let expected = format!(
+            "/2015-03-31/functions/prod-kinesis-consumer-model-one-rust/invocations?Qualifier={}",
+            qualifier.unwrap_or("live")
+        );
+        let seen = std::mem::take(&mut *calls.lock());
+        assert!(!seen.is_empty(), "redrive invoked the function");
+        assert!(
+            seen.iter().all(|uri| *uri == expected),
+            "every Invoke names the alias: {seen:?}"
+        );
+    }
+}

@@ -60,6 +60,9 @@ pub struct Config {
     pub dynamodb_timeout: Duration,
     /// `METRICS_NAMESPACE`: the CloudWatch namespace of the EMF metrics.
     pub metrics_namespace: String,
+    /// `MOMENTO_KEY_REFRESH_SECONDS`: when Momento refuses the key, the
+    /// parameter is read again at most this often.
+    pub momento_key_refresh: Duration,
 }
 
 impl Config {
@@ -87,6 +90,7 @@ impl Config {
             dynamodb_attempts: 4,
             dynamodb_timeout: Duration::from_secs(1),
             metrics_namespace: "KinesisConsumer".to_owned(),
+            momento_key_refresh: Duration::from_secs(30),
         }
     }
 
@@ -167,6 +171,10 @@ impl Config {
         config.dynamodb_timeout = Duration::from_millis(number(
             "DYNAMODB_TIMEOUT_MS",
             millis(config.dynamodb_timeout),
+        )?);
+        config.momento_key_refresh = Duration::from_secs(number(
+            "MOMENTO_KEY_REFRESH_SECONDS",
+            secs(config.momento_key_refresh),
         )?);
         if let Some(namespace) = var("METRICS_NAMESPACE").filter(|v| !v.trim().is_empty()) {
             config.metrics_namespace = namespace;

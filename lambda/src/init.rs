@@ -8,7 +8,7 @@ use aws_sdk_ssm::types::ParameterType;
 use cache_client::{connect, ApiKey, ClientSettings, ConnectError};
 
 use crate::dead_letter::DeadLetters;
-use crate::lookup::{Table, TieredLookup};
+use crate::lookup::{KeySource, Table, TieredLookup};
 use crate::{Config, Consumer, Output};
 
 /// How the value Terraform writes into an out-of-band parameter begins
@@ -82,10 +82,16 @@ pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Co
     let started = Instant::now();
     let api_key = read_api_key(&aws_sdk_ssm::Client::new(sdk), &config.api_key_parameter).await?;
     let ssm = started.elapsed();
-    let mut momento = ClientSettings::new(config.momento_endpoint.as_deref(), api_key);
-    momento.default_ttl = config.cache_ttl;
-    momento.deadline = config.momento_timeout;
-    let momento = connect(&momento)?;
+    let mut settings = ClientSettings::new(config.momento_endpoint.as_deref(), api_key);
+    settings.default_ttl = config.cache_ttl;
+    settings.deadline = config.momento_timeout;
+    let momento = connect(&settings)?;
+    let key_source = KeySource::new(
+        aws_sdk_ssm::Client::new(sdk),
+        &config.api_key_parameter,
+        settings,
+        config.momento_key_refresh,
+    );
 
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .operation_attempt_timeout(config.dynamodb_timeout)
@@ -99,7 +105,7 @@ pub async fn init(config: &Config, sdk: &SdkConfig, output: Output) -> Result<Co
     let dead_letters =
         DeadLetters::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letter_queue_url)
             .max_message_bytes(config.dead_letter_max_bytes);
-    let lookup = TieredLookup::new(config, momento, table);
+    let lookup = TieredLookup::new(config, momento, table).with_key_source(key_source);
     let checking = Instant::now();
     lookup.check_cache().await;
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;

@@ -45,6 +45,14 @@ pub fn describe() {
         ),
         ("MomentoSetFailures", "write-backs to Momento that failed"),
         (
+            "MomentoKeyRefused",
+            "Momento calls refused for the key (a rotation revoked it)",
+        ),
+        (
+            "MomentoKeyRefreshes",
+            "times the key was read again from SSM and a new client built",
+        ),
+        (
             "MomentoCacheMissing",
             "batches run while the Momento cache does not exist",
         ),
@@ -88,6 +96,8 @@ pub(crate) fn record(report: &BatchReport) {
     counter!("DynamoDbFailures").increment(lookups.dynamodb_failed);
     counter!("DynamoDbMalformed").increment(lookups.dynamodb_malformed);
     counter!("MomentoSetFailures").increment(lookups.momento_set_failures);
+    counter!("MomentoKeyRefused").increment(lookups.momento_key_refused);
+    counter!("MomentoKeyRefreshes").increment(lookups.momento_key_refreshes);
     counter!("MomentoCacheMissing").increment(u64::from(report.momento_cache_missing));
     histogram!("ProcessingTime").record(report.processing_ms);
     if let Some(age) = report.oldest_record_age_ms {

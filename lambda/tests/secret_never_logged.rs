@@ -1,22 +1,37 @@
 //! The Momento API key never appears in logs, output, dead letters, errors or
 //! `Debug` output: every log line of a full run (all crates, TRACE level) is
-//! captured and searched for it.
+//! captured and searched for it, a key rotation included: a running consumer
+//! picks up a new key when Momento refuses the old one.
 #![cfg(feature = "integration")]
 
 mod common;
 
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
 use aws_sdk_ssm::types::ParameterType;
+use cache_client::local_api_key;
 use common::{api_key, Env, Events, Logs, SECRET};
 use consumer::InitError;
 
+/// Every log line of this test binary, at TRACE (one subscriber per process).
+fn capture() -> Logs {
+    static LOGS: OnceLock<Logs> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(logs.clone())
+            .init();
+        logs
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn the_api_key_appears_nowhere() {
-    let logs = Logs::default();
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(logs.clone())
-        .init();
+    let logs = capture();
 
     let env = Env::start().await;
     let mut config = env.config();
@@ -124,5 +139,86 @@ async fn the_api_key_appears_nowhere() {
     let everything = seen.join("\n");
     for secret in [SECRET, api_key().as_str(), garbage] {
         assert!(!everything.contains(secret), "a secret leaked");
+    }
+}
+
+/// A rotation: a new key is put in SSM and the double accepts only it. The
+/// running consumer's Momento calls are refused, it reads the parameter
+/// again (at most once per interval) and its Momento hits resume, no record
+/// failing meanwhile and neither key logged.
+#[tokio::test]
+async fn a_rotated_key_reaches_the_running_consumer() {
+    const NEW_SECRET: &str = "rotated-secret-7c41d0e9";
+    const INTERVAL: Duration = Duration::from_secs(1);
+    let logs = capture();
+    let env = Env::start().await;
+    let mut config = env.config();
+    config.l1_ttl = Duration::from_millis(1); // every batch reaches Momento
+    config.momento_key_refresh = INTERVAL;
+    let (consumer, _captured) = env.consumer(&config).await;
+    let batch = |round: u32| {
+        let mut events = Events::new();
+        for location in ["Car", "Diner", "House"] {
+            events.record(round, location);
+        }
+        events.build()
+    };
+    // Warm: DynamoDB fills Momento, then Momento answers.
+    let mut hits = 0;
+    for round in 0..20 {
+        let result = consumer.handle(batch(round)).await;
+        assert!(result.response.batch_item_failures.is_empty());
+        hits += result.report.lookups.momento_hits;
+        if hits > 0 {
+            break;
+        }
+    }
+    assert!(hits > 0, "Momento answers before the rotation");
+
+    let new_key = local_api_key(NEW_SECRET);
+    aws_sdk_ssm::Client::new(&env.sdk)
+        .put_parameter()
+        .name(&config.api_key_parameter)
+        .r#type(ParameterType::SecureString)
+        .value(&new_key)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    env.double.set_api_keys(Some(vec![NEW_SECRET.to_owned()]));
+    let rotated = Instant::now();
+
+    let (mut hits_after, mut refused, mut first_hit) = (0, 0, None);
+    let mut round = 100;
+    while rotated.elapsed() < 3 * INTERVAL && first_hit.is_none() {
+        let result = consumer.handle(batch(round)).await;
+        round += 1;
+        assert!(
+            result.response.batch_item_failures.is_empty(),
+            "no record fails while the key rotates"
+        );
+        assert_eq!(result.report.enriched, 3);
+        refused += result.report.lookups.momento_key_refused;
+        hits_after += result.report.lookups.momento_hits;
+        if hits_after > 0 {
+            first_hit = Some(rotated.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first_hit = first_hit.expect("Momento hits resume after the rotation");
+    assert!(
+        first_hit <= INTERVAL + Duration::from_millis(500),
+        "within one re-read interval: {first_hit:?}"
+    );
+    assert!(refused > 0, "the old key was refused first");
+    assert_eq!(consumer.lookup().totals().momento_key_refreshes, 1);
+
+    let logs = logs.text();
+    assert!(
+        logs.contains("SSM holds a new one"),
+        "the rotation was logged"
+    );
+    for secret in [SECRET, NEW_SECRET, api_key().as_str(), new_key.as_str()] {
+        assert!(!logs.contains(secret), "a key leaked into the logs");
     }
 }

@@ -33,6 +33,9 @@ pub struct Shared {
     pub topics: Topics,
     /// Latency and error rate, set at start and changeable through `/faults`.
     pub injected: RwLock<Injected>,
+    /// The `authorization` values accepted (`None`: any), set at start and
+    /// changeable through `/api-keys`, as a key rotation changes them.
+    pub api_keys: RwLock<Option<Vec<String>>>,
 }
 
 /// Faults applied to every RPC that passes authentication.
@@ -56,6 +59,7 @@ impl Shared {
             blocked_changes: watch::channel(false).0,
             topics: Topics::default(),
             injected: RwLock::default(),
+            api_keys: RwLock::default(),
         }
     }
 

@@ -6,14 +6,19 @@
 //! written back to Momento by background tasks the handler waits for at the
 //! end of the invocation ([`TieredLookup::settle`]), after it has emitted the
 //! records, so the write-back is never on the records' path.
+//!
+//! When Momento refuses the key (a rotation revoked it), the parameter is
+//! read again ([`KeySource`]) and the client rebuilt with the new key.
 
 mod breaker;
+mod key;
 mod l1;
 mod single_flight;
 mod table;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::AddAssign;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -22,12 +27,13 @@ use futures::future::join_all;
 use model::LocationRecord;
 use momento::cache::GetResponse;
 use momento::{CacheClient, MomentoError, MomentoErrorCode};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use breaker::{BreakerState, Permit};
+pub use key::{KeySource, Refreshed};
 pub use table::{location_from_item, Table};
 
 use breaker::Breaker;
@@ -93,6 +99,11 @@ pub struct LookupCounts {
     pub dynamodb_failed: u64,
     pub momento_sets: u64,
     pub momento_set_failures: u64,
+    /// Momento calls refused for the key (counted in `momento_errors` too,
+    /// not in the breaker: an open breaker would hide them).
+    pub momento_key_refused: u64,
+    /// Times the key was read again from SSM and a new client built.
+    pub momento_key_refreshes: u64,
     pub breaker_opened: u64,
     /// Sequential network stages the records waited for (0, 1 or 2).
     pub stages: u64,
@@ -117,6 +128,8 @@ impl AddAssign for LookupCounts {
         self.dynamodb_failed += o.dynamodb_failed;
         self.momento_sets += o.momento_sets;
         self.momento_set_failures += o.momento_set_failures;
+        self.momento_key_refused += o.momento_key_refused;
+        self.momento_key_refreshes += o.momento_key_refreshes;
         self.breaker_opened += o.breaker_opened;
         self.stages += o.stages;
     }
@@ -133,13 +146,19 @@ pub struct Resolution {
 /// Momento sets started by a lookup.
 #[derive(Default)]
 pub struct WriteBack {
-    sets: Vec<JoinHandle<Result<(), String>>>,
+    sets: Vec<JoinHandle<Result<(), MomentoError>>>,
 }
 
 /// Everything a container keeps between invocations for lookups.
 pub struct TieredLookup {
     l1: L1,
-    momento: CacheClient,
+    /// Replaced when the key changes; `key_generation` counts the clients.
+    momento: RwLock<CacheClient>,
+    key_generation: AtomicU64,
+    key: Option<KeySource>,
+    /// `Some(until)` while Momento refuses the key and SSM holds no other:
+    /// Momento is skipped until the parameter may be read again.
+    key_refused: Mutex<Option<Instant>>,
     cache_name: String,
     table: Table,
     breaker: Breaker,
@@ -153,7 +172,10 @@ impl TieredLookup {
     pub fn new(config: &Config, momento: CacheClient, table: Table) -> Self {
         Self {
             l1: L1::new(config.l1_capacity, config.l1_ttl, config.negative_ttl),
-            momento,
+            momento: RwLock::new(momento),
+            key_generation: AtomicU64::new(0),
+            key: None,
+            key_refused: Mutex::new(None),
             cache_name: config.cache_name.clone(),
             table,
             breaker: Breaker::new(config.breaker_failures, config.breaker_cooldown),
@@ -161,6 +183,18 @@ impl TieredLookup {
             flights: SingleFlight::new(),
             totals: Mutex::new(LookupCounts::default()),
         }
+    }
+
+    /// Reads the key again from `source` when Momento refuses it.
+    #[must_use]
+    pub fn with_key_source(mut self, source: KeySource) -> Self {
+        self.key = Some(source);
+        self
+    }
+
+    /// The client in use.
+    fn momento(&self) -> CacheClient {
+        self.momento.read().clone()
     }
 
     /// Answers every distinct key in `keys`.
@@ -231,7 +265,7 @@ impl TieredLookup {
         write_back: &mut WriteBack,
     ) -> HashMap<String, Answer> {
         let mut answers = HashMap::with_capacity(keys.len());
-        let permit = if self.cache_usable() {
+        let permit = if self.cache_usable() && self.key_usable() {
             self.breaker.allow()
         } else {
             Permit::Skip
@@ -299,11 +333,14 @@ impl TieredLookup {
     ) -> Vec<String> {
         counts.stages += 1;
         counts.momento_gets += keys.len() as u64;
+        let generation = self.key_generation.load(Ordering::Acquire);
+        let momento = self.momento();
         let gets = keys
             .iter()
-            .map(|key| self.momento.get(self.cache_name.as_str(), key.as_str()));
+            .map(|key| momento.get(self.cache_name.as_str(), key.as_str()));
         let mut misses = Vec::new();
         let mut first_error = None;
+        let mut key_refused = false;
         for (key, result) in keys.iter().zip(join_all(gets).await) {
             if result.is_ok() {
                 self.cache_found();
@@ -329,6 +366,14 @@ impl TieredLookup {
                     counts.momento_misses += 1;
                     misses.push(key.clone());
                 }
+                Err(error) if is_key_refused(&error) => {
+                    // Not an outage: the breaker stays as it is (open, it
+                    // would hide the refusals); the key is read again.
+                    counts.momento_errors += 1;
+                    counts.momento_key_refused += 1;
+                    key_refused = true;
+                    misses.push(key.clone());
+                }
                 Err(error) if is_cache_missing(&error) => {
                     // Not an outage (the breaker stays as it is): a
                     // configuration error, logged once, skipped for a while.
@@ -352,21 +397,75 @@ impl TieredLookup {
         if let Some(error) = first_error {
             tracing::warn!(errors = counts.momento_errors, error = %error, "Momento get failed; reading DynamoDB instead");
         }
+        if key_refused {
+            self.key_refused(generation, counts).await;
+        }
         misses
     }
 
-    fn spawn_set(&self, key: &str, document: &LocationRecord) -> JoinHandle<Result<(), String>> {
-        let client = self.momento.clone();
+    /// Momento refused the key of client `generation`: read the parameter
+    /// again (at most once per interval) and use a new key if there is one;
+    /// else skip Momento until the parameter may be read again.
+    async fn key_refused(&self, generation: u64, counts: &mut LookupCounts) {
+        let Some(source) = &self.key else {
+            return;
+        };
+        if self.key_generation.load(Ordering::Acquire) != generation {
+            return; // another batch already changed the key
+        }
+        let skip_for = |lookup: &Self| {
+            *lookup.key_refused.lock() = Some(Instant::now() + source.interval());
+        };
+        match source.refresh().await {
+            Refreshed::NewKey(client) => {
+                *self.momento.write() = *client;
+                self.key_generation.fetch_add(1, Ordering::AcqRel);
+                *self.key_refused.lock() = None;
+                counts.momento_key_refreshes += 1;
+                tracing::info!("Momento refused the key and SSM holds a new one: using it");
+            }
+            Refreshed::SameKey => {
+                skip_for(self);
+                tracing::error!(
+                    seconds = source.interval().as_secs(),
+                    "Momento refuses the key SSM holds: skipping Momento until the parameter is read again"
+                );
+            }
+            Refreshed::Failed(error) => {
+                skip_for(self);
+                tracing::error!(%error, "Momento refused the key and reading it again failed: skipping Momento for now");
+            }
+            Refreshed::NotYet => {
+                let mut refused = self.key_refused.lock();
+                refused.get_or_insert(Instant::now() + source.interval());
+            }
+        }
+    }
+
+    /// False while Momento refuses the key and SSM has no other, except once
+    /// the parameter may be read again (a batch asks Momento then).
+    fn key_usable(&self) -> bool {
+        let mut refused = self.key_refused.lock();
+        match *refused {
+            None => true,
+            Some(until) if Instant::now() >= until => {
+                *refused = None;
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    fn spawn_set(
+        &self,
+        key: &str,
+        document: &LocationRecord,
+    ) -> JoinHandle<Result<(), MomentoError>> {
+        let client = self.momento();
         let cache = self.cache_name.clone();
         let key = key.to_owned();
         let value = document.to_cached();
-        tokio::spawn(async move {
-            client
-                .set(cache, key, value)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
+        tokio::spawn(async move { client.set(cache, key, value).await.map(|_| ()) })
     }
 
     /// Waits for a resolution's Momento sets. A failed set only costs a future
@@ -375,15 +474,22 @@ impl TieredLookup {
         let mut counts = LookupCounts::default();
         for set in join_all(write_back.sets).await {
             counts.momento_sets += 1;
-            let result = set.unwrap_or_else(|e| Err(e.to_string()));
-            if let Err(error) = result {
-                counts.momento_set_failures += 1;
-                if self.breaker.record(false) {
-                    counts.breaker_opened += 1;
+            match set {
+                Ok(Ok(())) => {
+                    self.breaker.record(true);
                 }
-                tracing::warn!(error = %error, "Momento set failed");
-            } else {
-                self.breaker.record(true);
+                Ok(Err(error)) => {
+                    counts.momento_set_failures += 1;
+                    // A refused key is not an outage (see momento_gets).
+                    if !is_key_refused(&error) && self.breaker.record(false) {
+                        counts.breaker_opened += 1;
+                    }
+                    tracing::warn!(error = %error, "Momento set failed");
+                }
+                Err(error) => {
+                    counts.momento_set_failures += 1;
+                    tracing::warn!(%error, "Momento set task failed");
+                }
             }
         }
         *self.totals.lock() += counts;
@@ -395,7 +501,11 @@ impl TieredLookup {
     /// skipped until a later check finds it; at init this is also the
     /// connection set-up the first batch would otherwise pay for.
     pub async fn check_cache(&self) -> CacheCheck {
-        match self.momento.get(self.cache_name.as_str(), PROBE_KEY).await {
+        match self
+            .momento()
+            .get(self.cache_name.as_str(), PROBE_KEY)
+            .await
+        {
             Ok(_) => {
                 self.cache_found();
                 CacheCheck::Present
@@ -468,6 +578,11 @@ impl TieredLookup {
     pub fn table(&self) -> &Table {
         &self.table
     }
+}
+
+/// Momento refused the key (a rotation revoked it, or it is wrong).
+fn is_key_refused(error: &MomentoError) -> bool {
+    matches!(error.error_code, MomentoErrorCode::AuthenticationError)
 }
 
 fn is_cache_missing(error: &MomentoError) -> bool {

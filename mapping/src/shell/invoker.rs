@@ -43,10 +43,12 @@ pub enum Function {
         url: String,
         client: reqwest::Client,
     },
-    /// `lambda:Invoke` (RequestResponse) through the AWS SDK.
+    /// `lambda:Invoke` (RequestResponse) through the AWS SDK, of `qualifier`
+    /// (an alias or a version; `None`: `$LATEST`).
     Lambda {
         client: aws_sdk_lambda::Client,
         name: String,
+        qualifier: Option<String>,
     },
     Handler(Handler),
 }
@@ -158,10 +160,15 @@ impl Function {
                 serde_json::from_str(&body)
                     .map_err(|e| Failed(format!("response is not JSON: {e}")))
             }
-            Function::Lambda { client, name } => {
+            Function::Lambda {
+                client,
+                name,
+                qualifier,
+            } => {
                 let output = client
                     .invoke()
                     .function_name(name)
+                    .set_qualifier(qualifier.clone())
                     .payload(aws_sdk_lambda::primitives::Blob::new(event.to_string()))
                     .send()
                     .await

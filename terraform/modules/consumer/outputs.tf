@@ -96,6 +96,11 @@ output "alarms" {
   } }
 }
 
+output "alias_name" {
+  description = "Name of the alias the event-source mapping invokes (`live`)."
+  value       = aws_lambda_alias.live.name
+}
+
 output "alias_arn" {
   description = "ARN of the `live` alias the event-source mapping invokes (move it to roll back)."
   value       = aws_lambda_alias.live.arn

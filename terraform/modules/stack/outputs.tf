@@ -102,3 +102,13 @@ output "role_policy_json" {
   description = "The consumer role's inline policy document, as sent to IAM (what a reviewer reads; CI lints it with parliament)."
   value       = module.consumer.role_policy_json
 }
+
+output "redrive_command" {
+  description = "The redrive runbook's command for this stage: its on-failure queue, its function and the alias the mapping invokes (add `--dry-run` first)."
+  value       = "cargo run -p harness -- redrive --deployed --queue ${local.names.on_failure} --function-name ${local.names.function} --qualifier ${module.consumer.alias_name}"
+}
+
+output "rollback_command" {
+  description = "The rollback for this stage: point the `live` alias at a previous version (`aws lambda list-versions-by-function --function-name <function>` lists them)."
+  value       = "aws lambda update-alias --function-name ${local.names.function} --name ${module.consumer.alias_name} --function-version <previous>"
+}

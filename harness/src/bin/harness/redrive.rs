@@ -43,9 +43,16 @@ pub struct RedriveArgs {
     /// Move messages that are not pointers to this queue (a name or a URL) instead of leaving them.
     #[arg(long)]
     foreign_queue: Option<String>,
-    /// With --deployed: the function to invoke (name or ARN).
+    /// With --deployed: the function to invoke (name or ARN): the stack's
+    /// `function_name` output, with the stage's prefix.
     #[arg(long, default_value_t = emulators::Names::default().function)]
     function_name: String,
+    /// With --deployed: the alias (or version) to invoke, the one the
+    /// event-source mapping invokes, so records go back into the code the
+    /// mapping runs (after a rollback of the alias, not the newest).
+    /// `$LATEST` for the newest code.
+    #[arg(long, default_value = "live")]
+    qualifier: String,
     /// Locally: what to invoke.
     #[arg(
         long,
@@ -87,7 +94,9 @@ impl RedriveArgs {
             let function = Function::Lambda {
                 client: aws_sdk_lambda::Client::new(&sdk),
                 name: self.function_name.clone(),
+                qualifier: Some(self.qualifier.clone()),
             };
+            eprintln!("invoking {}:{}", self.function_name, self.qualifier);
             (sdk, function)
         } else {
             let environment = plumbing::require_environment()?;

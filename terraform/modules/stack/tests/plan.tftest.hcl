@@ -138,6 +138,10 @@ run "the_prefix_reaches_every_name" {
     error_message = "stages must not share a Momento cache: its name carries the prefix"
   }
   assert {
+    condition     = output.redrive_command == "cargo run -p harness -- redrive --deployed --queue stage-b-kinesis-consumer-model-one-on-failure --function-name stage-b-kinesis-consumer-model-one-rust --qualifier live"
+    error_message = "the runbook's redrive command names this stage's queue and function, and the alias the mapping invokes"
+  }
+  assert {
     condition     = length(output.alarm_arns) == 13
     error_message = "thirteen alarms"
   }
