@@ -56,6 +56,10 @@ produce n="1000" *args: tools
 replay *args: tools
     {{harness}} replay {{args}}
 
+# the event-source mappings terraform/local applied (`just deploy-local`), with their settings, into the function their alias points at (e.g. `just run --follow`, `just run --print-settings`)
+run *args: tools
+    {{harness}} run {{args}}
+
 # deliver again what the mapping gave up on (its on-failure queue); `just redrive --deployed` on AWS
 redrive *args: tools
     {{harness}} redrive {{args}}
@@ -84,10 +88,12 @@ deploy: build _backend
     terraform -chdir=terraform init -backend-config=backend.hcl
     terraform -chdir=terraform apply
 
-# apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`)
+# apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`), its key the one the cache double accepts; `just run` runs what it applied
 deploy-local: build tools
+    {{harness}} momento-cache
     terraform -chdir=terraform/local init
-    terraform -chdir=terraform/local apply -var endpoint="$({{harness}} status --aws-endpoint)" -var momento_api_key=local
+    TF_VAR_momento_api_key="$({{harness}} status --momento-api-key)" \
+    terraform -chdir=terraform/local apply -var endpoint="$({{harness}} status --aws-endpoint)"
 
 # --- checks ---
 

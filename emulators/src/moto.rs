@@ -8,6 +8,12 @@ use crate::{free_port, spawn_logged, EmulatorError};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Loaded first by the moto server started here: moto would invoke a
+/// stream's mapped function itself inside PutRecord(s), through Docker (and
+/// without Docker fail the put after storing one record); the harness runs
+/// mappings itself. See the file.
+const SITECUSTOMIZE: &str = include_str!("moto_sitecustomize.py");
+
 /// A running moto server. Dropping it kills the process.
 pub struct MotoServer {
     child: Child,
@@ -32,7 +38,9 @@ impl MotoServer {
     pub async fn start_on(port: u16) -> Result<Self, EmulatorError> {
         let program = find_or_install_moto()?;
         let (child, log) = spawn_logged(
-            Command::new(&program).args(["-H", "127.0.0.1", "-p", &port.to_string()]),
+            Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("PYTHONPATH", python_path()?),
             &format!("moto-{port}"),
         )?;
         let mut server = Self {
@@ -125,4 +133,22 @@ pub async fn answers_http(address: &str) -> bool {
 /// [`EmulatorError::Install`] with pip's output if it cannot be installed.
 pub fn find_or_install_moto() -> Result<PathBuf, EmulatorError> {
     Ok(crate::install::moto_server()?)
+}
+
+/// moto's PYTHONPATH: the folder of [`SITECUSTOMIZE`] first, then the
+/// caller's.
+fn python_path() -> Result<std::ffi::OsString, EmulatorError> {
+    let folder = crate::local_dir().join("moto-python");
+    std::fs::create_dir_all(&folder)?;
+    let file = folder.join("sitecustomize.py");
+    if std::fs::read_to_string(&file).ok().as_deref() != Some(SITECUSTOMIZE) {
+        let partial = folder.join(format!("sitecustomize.py.{}", std::process::id()));
+        std::fs::write(&partial, SITECUSTOMIZE)?;
+        std::fs::rename(&partial, &file)?;
+    }
+    let mut paths = vec![folder];
+    if let Some(existing) = std::env::var_os("PYTHONPATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    std::env::join_paths(paths).map_err(|e| EmulatorError::Io(std::io::Error::other(e)))
 }

@@ -87,6 +87,7 @@ impl Pipeline {
             poll_interval,
             function_timeout: None,
             backoff: Backoff::AWS_LIKE,
+            uuid: None,
         })
     }
 

@@ -2,6 +2,10 @@
 //! mapping (the `mapping` crate).
 //!
 //! # Layout
+//! - [`supervisor`]: the event-source mappings an emulator holds (what
+//!   Terraform applied), run live (`harness run`).
+//! - [`function`]: the function a mapping invokes, resolved through its
+//!   alias (GetAlias, GetFunction).
 //! - [`in_process`]: the consumer library as a [`mapping::Function`].
 //! - [`replay_file`]: records to replay from a file (the producer's
 //!   output, or captured Kinesis events).
@@ -14,7 +18,9 @@
 //! what several subcommands share (provisioning, the consumer's local
 //! configuration).
 
+pub mod function;
 pub mod in_process;
 pub mod replay_file;
 pub mod runtime_api;
+pub mod supervisor;
 pub mod watch;

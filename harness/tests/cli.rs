@@ -764,3 +764,183 @@ async fn a_deployed_redrive_invokes_the_alias_the_mapping_invokes() {
         );
     }
 }
+
+/// `harness run --print-settings` shows what would run: each Kinesis
+/// mapping the emulator holds with its applied settings and the function
+/// version its alias resolves to (moto names the version the alias had at
+/// creation); an AT_TIMESTAMP mapping is refused by name until
+/// `--starting-position-timestamp` gives the time moto does not return; a
+/// function with no mapping is an error that says what to do.
+#[tokio::test]
+async fn harness_run_prints_the_applied_settings_and_refuses_what_it_cannot_run() {
+    let local = Local::start().await;
+    let lambda = aws_sdk_lambda::Client::new(&local.sdk);
+    let role = aws_sdk_iam::Client::new(&local.sdk)
+        .create_role()
+        .role_name("f-role")
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn;
+    let zip = std::fs::read(
+        emulators::workspace_root().join("terraform/modules/stack/tests/fixture.zip"),
+    )
+    .unwrap();
+    lambda
+        .create_function()
+        .function_name("f")
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .role(role)
+        .handler("bootstrap")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
+                .build(),
+        )
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("TABLE_NAME", "Locations")
+                .build(),
+        )
+        .timeout(9)
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .publish_version()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_alias()
+        .function_name("f")
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .unwrap();
+    let stream = aws_sdk_kinesis::Client::new(&local.sdk)
+        .describe_stream_summary()
+        .stream_name(STREAM)
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary
+        .unwrap()
+        .stream_arn;
+    let pattern = r#"{"data":{"read_location":["Car"]}}"#;
+    lambda
+        .create_event_source_mapping()
+        .event_source_arn(&stream)
+        .function_name("f:live")
+        .starting_position(aws_sdk_lambda::types::EventSourcePosition::TrimHorizon)
+        .batch_size(7)
+        .parallelization_factor(3)
+        .maximum_retry_attempts(2)
+        .bisect_batch_on_function_error(true)
+        .filter_criteria(
+            aws_sdk_lambda::types::FilterCriteria::builder()
+                .filters(
+                    aws_sdk_lambda::types::Filter::builder()
+                        .pattern(pattern)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let at_timestamp = lambda
+        .create_event_source_mapping()
+        .event_source_arn(&stream)
+        .function_name("f:live")
+        .starting_position(aws_sdk_lambda::types::EventSourcePosition::AtTimestamp)
+        .starting_position_timestamp(aws_sdk_lambda::primitives::DateTime::from_secs(
+            1_800_000_000,
+        ))
+        .send()
+        .await
+        .unwrap()
+        .uuid
+        .unwrap();
+
+    let shown: Vec<Value> =
+        serde_json::from_str(&local.ok(&["run", "--print-settings", "--json"])).unwrap();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    let applied = shown.iter().find(|m| m["uuid"] != at_timestamp).unwrap();
+    let settings = &applied["settings"];
+    assert_eq!(
+        (
+            &settings["batch_size"],
+            &settings["parallelization_factor"],
+            &settings["maximum_retry_attempts"],
+            &settings["bisect_batch_on_function_error"],
+            &settings["starting_position"],
+        ),
+        (
+            &json!(7),
+            &json!(3),
+            &json!(2),
+            &json!(true),
+            &json!("TRIM_HORIZON")
+        ),
+        "{applied:#}"
+    );
+    assert_eq!(settings["filter_criteria"], json!([pattern]));
+    let function = &applied["function"];
+    assert_eq!(
+        (
+            &function["qualifier"],
+            &function["version"],
+            &function["timeout_seconds"]
+        ),
+        (&json!("live"), &json!("1"), &json!(9)),
+        "{applied:#}"
+    );
+    assert_eq!(
+        function["environment"],
+        json!(["TABLE_NAME"]),
+        "names, never values"
+    );
+    let refused = shown.iter().find(|m| m["uuid"] == at_timestamp).unwrap();
+    assert!(
+        refused["refused"]
+            .as_str()
+            .unwrap()
+            .contains("StartingPositionTimestamp"),
+        "{refused:#}"
+    );
+
+    let shown: Vec<Value> = serde_json::from_str(&local.ok(&[
+        "run",
+        "--print-settings",
+        "--json",
+        "--starting-position-timestamp",
+        "2027-01-15T08:00:00Z",
+    ]))
+    .unwrap();
+    let given = shown.iter().find(|m| m["uuid"] == at_timestamp).unwrap();
+    assert!(
+        given["settings"]["starting_position"]
+            .as_str()
+            .unwrap()
+            .starts_with("AT_TIMESTAMP=2027-01-15T08:00:00"),
+        "{given:#}"
+    );
+
+    let output = local
+        .harness()
+        .args(["run", "--function", "no-such-function"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && said.contains("no Kinesis event-source mapping to run for no-such-function"),
+        "{said}"
+    );
+}

@@ -13,7 +13,10 @@
 //!   [`destination`] (the invocation record), [`records`] (events),
 //!   [`sequence`] (sequence numbers as numbers), [`arn`].
 //! - [`redrive`]: the way back for records the mapping gave up on.
+//! - [`applied`]: a mapping as the Lambda API returns it (what Terraform
+//!   applied), turned into [`MappingSettings`].
 
+pub mod applied;
 pub mod arn;
 pub mod destination;
 pub mod engine;

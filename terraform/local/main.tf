@@ -12,6 +12,7 @@ module "stack" {
 
   lambda_zip_path = local.lambda_zip_path
   naming          = { prefix = var.name_prefix }
+  mapping         = var.mapping
   momento_api_key = var.momento_api_key
   key = {
     parameter_arn = var.momento_api_key_parameter_arn

@@ -61,3 +61,9 @@ variable "momento_api_key_kms_key_arn" {
   type        = string
   default     = null
 }
+
+variable "mapping" {
+  description = "The event-source mapping's settings (the stack's `mapping`, validated there), e.g. `{ batch_size = 50, filter_criteria = [...] }`; `harness run --follow` applies a change from the next batch."
+  type        = any
+  default     = {}
+}

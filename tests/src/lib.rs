@@ -212,6 +212,7 @@ impl Pipeline {
             poll_interval: None,
             function_timeout: None,
             backoff: Backoff::AWS_LIKE,
+            uuid: None,
         }
     }
 

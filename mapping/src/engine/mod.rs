@@ -118,6 +118,14 @@ pub enum Event {
     Tick,
     /// `Enabled`: a disabled mapping keeps its place and reads nothing.
     SetEnabled(bool),
+    /// UpdateEventSourceMapping: the new settings apply from the next batch
+    /// formed and the next decision made (batch size, batching window,
+    /// filter for records read from now on, bisection, retries, record age,
+    /// destination, ReportBatchItemFailures). What shapes the running lanes
+    /// (ParallelizationFactor, TumblingWindowInSeconds) and where a mapping
+    /// starts are not changed here: the shell restarts the mapping from its
+    /// saved state with those ([`Engine::restart_needed`]).
+    SettingsChanged(MappingSettings),
     /// Finish what is in flight, start nothing new, then [`Action::Done`].
     Stop,
 }
@@ -286,6 +294,7 @@ impl Engine {
             Event::Sent { id, error } => self.on_sent(id, error),
             Event::Tick => {}
             Event::SetEnabled(enabled) => self.enabled = enabled,
+            Event::SettingsChanged(settings) => self.change_settings(settings),
             Event::Stop => self.stopping = true,
         }
         out.extend(self.poll(now));
@@ -334,6 +343,39 @@ impl Engine {
             run.unreadable = true;
             self.stats.unreadable.insert(shard.to_owned(), error);
         }
+    }
+
+    /// Whether going from the running settings to `new` takes a restart
+    /// from the saved state (lanes or windows change) rather than
+    /// [`Event::SettingsChanged`].
+    pub fn restart_needed(current: &MappingSettings, new: &MappingSettings) -> bool {
+        current.parallelization_factor != new.parallelization_factor
+            || current.tumbling_window != new.tumbling_window
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &MappingSettings {
+        &self.config.settings
+    }
+
+    fn change_settings(&mut self, mut settings: MappingSettings) {
+        if let Err(error) = settings.validate() {
+            tracing::error!(%error, "settings refused: the mapping keeps its settings");
+            return;
+        }
+        if Self::restart_needed(&self.config.settings, &settings) {
+            tracing::warn!("the parallelization factor and tumbling window change only with a restart: kept as they were");
+            settings.parallelization_factor = self.config.settings.parallelization_factor;
+            settings.tumbling_window = self.config.settings.tumbling_window;
+        }
+        // Where a shard without a checkpoint starts was resolved at creation.
+        settings.starting_position = self.config.settings.starting_position;
+        self.destination = match settings.on_failure.as_deref().map(Destination::parse) {
+            Some(Ok(destination)) => Some(destination),
+            Some(Err(_)) | None => None,
+        };
+        self.enabled = settings.enabled;
+        self.config.settings = settings;
     }
 
     /// When to send [`Event::Tick`] if no other event comes first.

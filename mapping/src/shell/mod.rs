@@ -88,6 +88,9 @@ pub struct MappingConfig {
     pub function_timeout: Option<Duration>,
     /// Between retries of the same records.
     pub backoff: Backoff,
+    /// The mapping's UUID when it has one (a mapping the Lambda API
+    /// lists): a new state gets it. `None`: a new state gets a new one.
+    pub uuid: Option<String>,
 }
 
 /// Counts and the latency histogram, as the owner last published them.
@@ -115,6 +118,8 @@ pub struct EventSourceMapping {
     config: MappingConfig,
     engine: EngineConfig,
     function: Function,
+    /// The function's timeout, changed by a newly published version.
+    function_timeout: Mutex<Option<Duration>>,
     sender: Sender,
     /// The mapping's UUID (S3 destination keys).
     uuid: String,
@@ -191,8 +196,13 @@ impl EventSourceMapping {
             Some(path) => state::load(path, identity)?,
             None => None,
         };
-        let initial = saved
-            .unwrap_or_else(|| MappingState::new(identity, config.settings.starting_position, now));
+        let initial = saved.unwrap_or_else(|| {
+            let mut state = MappingState::new(identity, config.settings.starting_position, now);
+            if let Some(uuid) = &config.uuid {
+                state.uuid.clone_from(uuid);
+            }
+            state
+        });
         let arns = FunctionArns::new(stream_arn, &config.region, &config.function_name);
         let region = arn::Arn::parse(stream_arn)
             .map(|a| a.region)
@@ -215,6 +225,7 @@ impl EventSourceMapping {
             source,
             stream_name: stream_name.to_owned(),
             engine,
+            function_timeout: Mutex::new(config.function_timeout),
             config,
             function,
             sender: Sender::new(sdk),
@@ -262,6 +273,18 @@ impl EventSourceMapping {
     /// `Enabled`: a disabled mapping keeps its position and reads nothing.
     pub fn set_enabled(&self, enabled: bool) {
         let _ = self.control.send(Event::SetEnabled(enabled));
+    }
+
+    /// UpdateEventSourceMapping: the new settings apply from the next batch
+    /// (see [`Event::SettingsChanged`] for what needs a restart instead).
+    pub fn update_settings(&self, settings: MappingSettings) {
+        let _ = self.control.send(Event::SettingsChanged(settings));
+    }
+
+    /// A new function timeout (a newly published version's), from the next
+    /// invocation.
+    pub fn set_function_timeout(&self, timeout: Option<Duration>) {
+        *self.function_timeout.lock() = timeout;
     }
 
     /// Stops [`run`](Self::run) gracefully: nothing new starts, what is in
@@ -411,7 +434,7 @@ impl EventSourceMapping {
                     .decorate(&mut event);
                 }
                 let function = self.function.clone();
-                let timeout = self.config.function_timeout;
+                let timeout = *self.function_timeout.lock();
                 tasks.spawn(async move {
                     let result = function.invoke_within(event, timeout).await;
                     let _ = done.send(Completion::Event(Event::Invoked { id, result }));

@@ -85,6 +85,7 @@ impl Stream {
             poll_interval: None,
             function_timeout: None,
             backoff: Backoff::AWS_LIKE,
+            uuid: None,
         }
     }
 

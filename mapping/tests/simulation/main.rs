@@ -312,6 +312,12 @@ fn step_once(run: &mut Run) -> Result<String, String> {
                     "paused past the retention: {trimmed} records trimmed"
                 ));
             }
+            22 if !world.stopping && rng.chance(0.5) => {
+                let (changed, what) = changed_settings(rng, &world.settings);
+                world.change_settings(changed)?;
+                world.hit(format!("fault: settings changed ({what})"));
+                return Ok(format!("UpdateEventSourceMapping: {what}"));
+            }
             20 if rng.chance(0.3) => {
                 world.make_gone(1 + rng.below(3) as u32);
                 return Ok("a shard's position will answer gone".into());
@@ -335,6 +341,53 @@ fn step_once(run: &mut Run) -> Result<String, String> {
     }
     world.handle(Event::Tick)?;
     Ok("tick".into())
+}
+
+/// UpdateEventSourceMapping of one setting, as a user applying a changed
+/// Terraform does: returns the settings and what changed.
+fn changed_settings(rng: &mut Rng, current: &MappingSettings) -> (MappingSettings, &'static str) {
+    let mut settings = current.clone();
+    let what = match rng.below(7) {
+        0 => {
+            settings.batch_size = *rng.pick(&[1, 2, 3, 10]);
+            "batch size"
+        }
+        1 => {
+            settings.batching_window = Duration::from_millis(*rng.pick(&[0, 500]));
+            "batching window"
+        }
+        2 => {
+            settings.bisect_on_error = !settings.bisect_on_error;
+            "bisection"
+        }
+        3 => {
+            settings.maximum_retry_attempts = *rng.pick(&[None, Some(0), Some(1), Some(3)]);
+            if settings.maximum_retry_attempts.is_none() && settings.maximum_record_age.is_none() {
+                settings.maximum_record_age = Some(Duration::from_secs(120));
+            }
+            "maximum retry attempts"
+        }
+        4 => {
+            settings.maximum_record_age = *rng.pick(&[
+                Some(Duration::from_secs(60)),
+                Some(Duration::from_secs(120)),
+            ]);
+            "maximum record age"
+        }
+        5 => {
+            settings.report_batch_item_failures = !settings.report_batch_item_failures;
+            "ReportBatchItemFailures"
+        }
+        _ if settings.tumbling_window.is_none() => {
+            settings.parallelization_factor = *rng.pick(&[1, 2, 3]);
+            "parallelization factor (a restart)"
+        }
+        _ => {
+            settings.batch_size = *rng.pick(&[1, 2, 3, 10]);
+            "batch size"
+        }
+    };
+    (settings, what)
 }
 
 /// One seeded run; its coverage, or the broken promise.
@@ -461,6 +514,14 @@ fn seeded_runs_keep_every_promise() {
             "fault: ListShards failed",
             "fault: invocation throttled",
             "fault: the destination refused",
+            "fault: settings changed (batch size)",
+            "fault: settings changed (batching window)",
+            "fault: settings changed (bisection)",
+            "fault: settings changed (maximum retry attempts)",
+            "fault: settings changed (maximum record age)",
+            "fault: settings changed (ReportBatchItemFailures)",
+            "fault: settings changed (parallelization factor (a restart))",
+            "restart after event SettingsChanged",
             "crash point: between steps",
             "crash point: inside a step, after action Save",
             "crash point: inside a step, after action Invoke",

@@ -22,8 +22,8 @@ const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/sim";
 impl World {
     pub fn redrive_given_up(&mut self) -> Result<(), String> {
         let mut given_up: HashSet<String> = HashSet::new();
-        let mut pointers: Vec<(Pointer, bool)> = Vec::new();
-        for (record, records) in &self.pointers {
+        let mut pointers: Vec<(Pointer, bool, u32)> = Vec::new();
+        for (record, records, lanes) in &self.pointers {
             let pointer = Pointer::parse(&record.to_string())
                 .ok_or("an invocation record that is not a pointer")?;
             // A range whose start retention removed can never come back.
@@ -32,7 +32,7 @@ impl World {
             if live {
                 given_up.extend(records.iter().map(|r| r.sequence_number.clone()));
             }
-            pointers.push((pointer, live));
+            pointers.push((pointer, live, *lanes));
         }
         if let Some(i) =
             (!pointers.is_empty()).then(|| self.rng.below(pointers.len() as u64) as usize)
@@ -40,7 +40,7 @@ impl World {
             // SQS delivers at least once: the same pointer twice.
             pointers.push(pointers[i].clone());
             // A narrowed copy: the rest of a range after its first record.
-            let (record, records) = &self.pointers[i];
+            let (record, records, lanes) = &self.pointers[i];
             if records.len() > 1 && pointers[i].1 {
                 let mut narrowed = record.clone();
                 narrowed["KinesisBatchInfo"]["startSequenceNumber"] =
@@ -49,6 +49,7 @@ impl World {
                 pointers.push((
                     Pointer::parse(&narrowed.to_string()).expect("a pointer"),
                     true,
+                    *lanes,
                 ));
             }
             // A range the stream no longer holds, before a live one of the same shard.
@@ -57,7 +58,7 @@ impl World {
             aged.start_sequence_number = "1".into();
             aged.end_sequence_number = "2".into();
             aged.batch_size = 1;
-            pointers.push((aged, false));
+            pointers.push((aged, false, 1));
         }
         let order: Vec<usize> = {
             let mut order: Vec<usize> = (0..pointers.len()).collect();
@@ -68,13 +69,14 @@ impl World {
             }
             order
         };
-        let pointers: Vec<(Pointer, bool)> =
+        let pointers: Vec<(Pointer, bool, u32)> =
             order.into_iter().map(|i| pointers[i].clone()).collect();
         let graphs = HashMap::from([(STREAM_ARN.to_owned(), self.shard_list())]);
         let mut schedule =
-            Schedule::new(pointers.iter().map(|(p, _)| p.clone()).collect(), &graphs);
-        let selection = Selection {
-            lanes: Some(self.settings.parallelization_factor as usize),
+            Schedule::new(pointers.iter().map(|(p, ..)| p.clone()).collect(), &graphs);
+        // Redrive is told the lanes of the mapping that gave each range up.
+        let selection = |lanes: u32| Selection {
+            lanes: Some(lanes as usize),
             filter: self.settings.filter.clone(),
         };
         let mut delivered: Vec<String> = Vec::new();
@@ -85,7 +87,7 @@ impl World {
                 break;
             }
             for i in ready {
-                let (pointer, live) = &pointers[i];
+                let (pointer, live, lanes) = &pointers[i];
                 let shard = self
                     .shards
                     .iter()
@@ -120,7 +122,7 @@ impl World {
                         pointer.start_sequence_number
                     ));
                 }
-                let picked = pick(pointer, &range, &selection, &once);
+                let picked = pick(pointer, &range, &selection(*lanes), &once);
                 if let Some(mismatch) = picked.mismatch(pointer) {
                     return Err(format!(
                         "redrive of {}..: {mismatch}",

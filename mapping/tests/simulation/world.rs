@@ -95,6 +95,8 @@ pub struct SetHistory {
     /// Invocations of exactly this set that reached the function and failed
     /// without progress, in a row.
     pub failures: u32,
+    /// MaximumRetryAttempts changed while this set was retried.
+    pub retry_limit_changed: bool,
     pub throttles: u32,
     /// When its last invocation returned.
     pub last: f64,
@@ -140,8 +142,10 @@ pub struct World {
     pub created: Option<f64>,
     /// What the function saw that breaks a rule.
     pub violations: Vec<String>,
-    /// Invocation records that reached the destination, with their records.
-    pub pointers: Vec<(Value, Vec<StreamRecord>)>,
+    /// Invocation records that reached the destination, with their records
+    /// and the parallelization factor of the mapping that sent them (redrive
+    /// must be told it).
+    pub pointers: Vec<(Value, Vec<StreamRecord>, u32)>,
     /// New-iterator reads of a shard still to be answered "gone".
     pub gone: BTreeMap<String, u32>,
     /// Crash after this many actions of the current step (a crash point
@@ -157,6 +161,8 @@ pub struct World {
     pub refusals_counted_before: u64,
     /// Print every event and action (SIM_SEED).
     pub trace: bool,
+    /// Settings for the next start (a change the running lanes cannot take).
+    pub next_settings: Option<MappingSettings>,
     /// Per shard: how many of its records the saved states have covered.
     pub covered_prefix: Vec<usize>,
     /// Records the last saves covered, to check before the step ends.
@@ -199,6 +205,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::Sent { error: Some(_), .. } => "event Sent (refused)",
         Event::Tick => "event Tick",
         Event::SetEnabled(_) => "event SetEnabled",
+        Event::SettingsChanged(_) => "event SettingsChanged",
         Event::Stop => "event Stop",
     }
 }
@@ -255,6 +262,7 @@ impl World {
             refused: 0,
             refusals_counted_before: 0,
             trace: false,
+            next_settings: None,
             covered_prefix: Vec::new(),
             newly_saved: Vec::new(),
             told_done: Vec::new(),
@@ -444,8 +452,35 @@ impl World {
 
     // --- the mapping process ---
 
+    /// UpdateEventSourceMapping with `settings`: what the running lanes can
+    /// take goes to the engine now; a new parallelization factor waits for a
+    /// restart from the saved state, as the harness does it.
+    pub fn change_settings(&mut self, mut settings: MappingSettings) -> Result<(), String> {
+        // Kept enabled for the next start (which the simulation enables);
+        // the update carries the mapping's Enabled as it stands.
+        settings.enabled = true;
+        if settings.maximum_retry_attempts != self.settings.maximum_retry_attempts {
+            for history in self.history.values_mut() {
+                history.retry_limit_changed = true;
+            }
+        }
+        if Engine::restart_needed(&self.settings, &settings) {
+            self.next_settings = Some(settings);
+            self.stopping = true;
+            return self.handle(Event::Stop);
+        }
+        self.settings = settings.clone();
+        self.config.settings = settings.clone();
+        settings.enabled = self.enabled;
+        self.handle(Event::SettingsChanged(settings))
+    }
+
     /// Starts the mapping from its saved state (a new mapping without one).
     pub fn start(&mut self) -> Result<(), String> {
+        if let Some(settings) = self.next_settings.take() {
+            self.settings = settings.clone();
+            self.config.settings = settings;
+        }
         self.created.get_or_insert(self.now);
         let state = self.saved.clone().unwrap_or_else(|| {
             MappingState::new("sim-stream", self.settings.starting_position, self.now)
@@ -485,7 +520,8 @@ impl World {
                         let i = self.by_sequence[&r.sequence_number];
                         self.records[i].sent = true;
                     }
-                    self.pointers.push((record, records));
+                    let lanes = self.settings.parallelization_factor;
+                    self.pointers.push((record, records, lanes));
                 }
                 _ => {}
             }
@@ -623,7 +659,8 @@ impl World {
                         error: Some("AccessDenied (the simulation)".into()),
                     }
                 } else {
-                    self.pointers.push((record, records));
+                    let lanes = self.settings.parallelization_factor;
+                    self.pointers.push((record, records, lanes));
                     Event::Sent { id, error: None }
                 }
             }
@@ -698,6 +735,10 @@ impl World {
             .iter()
             .map(|&i| self.records[i].record.clone())
             .collect();
+        // The mapping filters what it reads with the filter of the moment.
+        for &i in &records[start..end] {
+            self.records[i].filtered = !self.settings.filter.keeps(&self.records[i].record);
+        }
         let closed = !self.shards[s].open && end == records.len();
         if !closed {
             self.iterators.insert(shard.to_owned(), (end, false));

@@ -60,6 +60,7 @@ impl DemoArgs {
             poll_interval: None,
             function_timeout: None,
             backoff: Backoff::AWS_LIKE,
+            uuid: None,
         };
         let function = harness::in_process::in_process(consumer.clone());
         let summary = EventSourceMapping::new(&sdk, config, function)

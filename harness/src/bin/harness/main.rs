@@ -11,6 +11,7 @@ mod plumbing;
 mod provision;
 mod redrive;
 mod replay;
+mod run;
 mod serve_double;
 mod status;
 mod up;
@@ -25,7 +26,9 @@ use clap::{Parser, Subcommand};
     long_about = "Local emulation of the Kinesis → Lambda → Momento/DynamoDB pipeline, and its operations.\n\n\
         Typical session: `up`, `provision`, produce records (`cargo run -p producer -- ...`), \
         then `replay` (the local event-source mapping) into the consumer, in-process or under \
-        `watch` (cargo lambda watch). `demo` does all of it once. Everything binds 127.0.0.1; \
+        `watch` (cargo lambda watch). `demo` does all of it once. After `terraform/local` is \
+        applied to the emulator, `run` runs the mappings it created, with their settings, and \
+        follows changes (`--follow`). Everything binds 127.0.0.1; \
         state, logs, checkpoints and the tools installed for it (moto, cargo-lambda) live in \
         .local/ of the directory it runs in, or the folder --dir names.\n\n\
         `redrive` and `momento-cache` also work on a deployment (`--deployed`)."
@@ -52,6 +55,8 @@ enum Command {
     Watch(watch::WatchArgs),
     /// The local event-source mapping: read the stream and invoke the consumer as AWS would.
     Replay(replay::ReplayArgs),
+    /// Run the event-source mappings the emulator holds (what Terraform applied), live, into the function their alias points at.
+    Run(run::RunArgs),
     /// Deliver again the records the mapping gave up on (the pointers in its on-failure queue).
     Redrive(redrive::RedriveArgs),
     /// Create the Momento cache the consumer reads through (an existing cache is success).
@@ -82,6 +87,7 @@ fn main() -> anyhow::Result<()> {
             Command::Provision => provision::run().await,
             Command::Watch(args) => args.run().await,
             Command::Replay(args) => args.run().await,
+            Command::Run(args) => args.run().await,
             Command::Redrive(args) => args.run().await,
             Command::MomentoCache(args) => args.run().await,
             Command::Demo(args) => args.run().await,

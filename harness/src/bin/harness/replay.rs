@@ -163,6 +163,7 @@ impl ReplayArgs {
             poll_interval: self.poll_interval_ms.map(Duration::from_millis),
             function_timeout: self.function_timeout,
             backoff: Backoff::AWS_LIKE,
+            uuid: None,
         };
         let mapping = match &self.from_file {
             Some(path) => {

@@ -12,14 +12,18 @@ pub struct StatusArgs {
     /// Print only the AWS emulator's endpoint URL (for scripts and recipes).
     #[arg(long, conflicts_with = "json")]
     aws_endpoint: bool,
+    /// Print only the Momento API key the local cache double accepts (a key of this machine's emulator, never a Momento key), for `terraform/local`'s `momento_api_key`.
+    #[arg(long, conflicts_with_all = ["json", "aws_endpoint"])]
+    momento_api_key: bool,
 }
 
 impl StatusArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         match Environment::load() {
             Some(environment) if self.aws_endpoint => println!("{}", environment.aws_endpoint),
+            Some(environment) if self.momento_api_key => println!("{}", environment.api_key()),
             Some(environment) => print(&environment, self.json).await,
-            None if self.aws_endpoint => {
+            None if self.aws_endpoint || self.momento_api_key => {
                 anyhow::bail!("the emulators are not running: run `harness up` first")
             }
             None => println!("not running (no {})", local::state_path().display()),
