@@ -26,7 +26,7 @@ build-x86:
 
 # build the harness and the producer (dev profile); the recipes below run them
 tools:
-    cargo build -q -p harness -p producer --bins
+    cargo build -q -p harness -p producer -p consumer --bins
 
 # start moto server and the cache double in the background (backend=docker: docker compose)
 local-up backend="native": tools
@@ -88,12 +88,14 @@ deploy: build _backend
     terraform -chdir=terraform init -backend-config=backend.hcl
     terraform -chdir=terraform apply
 
-# apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`), its key the one the cache double accepts; `just run` runs what it applied
-deploy-local: build tools
+# apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`): the consumer zipped for this machine (`harness package`), its key the one the cache double accepts; `just run` runs what it applied
+deploy-local: tools
+    {{harness}} package --binary {{target_dir}}/debug/bootstrap
     {{harness}} momento-cache
     terraform -chdir=terraform/local init
     TF_VAR_momento_api_key="$({{harness}} status --momento-api-key)" \
-    terraform -chdir=terraform/local apply -var endpoint="$({{harness}} status --aws-endpoint)"
+    terraform -chdir=terraform/local apply -var endpoint="$({{harness}} status --aws-endpoint)" \
+      -var lambda_architecture="$(uname -m | sed 's/aarch64/arm64/')"
 
 # --- checks ---
 

@@ -6,6 +6,10 @@
 //!   Terraform applied), run live (`harness run`).
 //! - [`function`]: the function a mapping invokes, resolved through its
 //!   alias (GetAlias, GetFunction).
+//! - [`environments`]: a function version as Lambda runs it, in execution
+//!   environments under the Runtime API (`harness run`'s default).
+//! - [`code`]: a function's zip: packaged, compared by CodeSha256,
+//!   extracted.
 //! - [`in_process`]: the consumer library as a [`mapping::Function`].
 //! - [`replay_file`]: records to replay from a file (the producer's
 //!   output, or captured Kinesis events).
@@ -18,6 +22,8 @@
 //! what several subcommands share (provisioning, the consumer's local
 //! configuration).
 
+pub mod code;
+pub mod environments;
 pub mod function;
 pub mod in_process;
 pub mod replay_file;

@@ -8,6 +8,7 @@
 //! Only what a custom runtime uses: `next`, `response`, `error` and
 //! `init/error`, with the request id, deadline and function ARN headers.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 pub type Outcome = Result<Value, String>;
 
 struct Pending {
+    request_id: String,
     event: Value,
     reply: oneshot::Sender<Outcome>,
 }
@@ -35,6 +37,9 @@ struct Shared {
     first_poll: Mutex<Option<Instant>>,
     /// Set by `init/error`.
     init_error: Mutex<Option<String>>,
+    /// How many times the process asked for an event: it asks again when
+    /// it is done with one, which is where Lambda ends an invocation.
+    polls: AtomicU64,
     polled: Notify,
     /// Invocations handed out and waiting for their response, by request id.
     in_flight: Mutex<Vec<(String, oneshot::Sender<Outcome>)>>,
@@ -122,12 +127,40 @@ impl RuntimeApi {
         }
     }
 
+    /// How many times the process has asked for an event so far.
+    pub fn polls(&self) -> u64 {
+        self.shared.polls.load(Ordering::Acquire)
+    }
+
+    /// Waits until the process has asked for an event more than `polls`
+    /// times: it is done with the one it had.
+    pub async fn polled_after(&self, polls: u64) {
+        loop {
+            let polled = self.shared.polled.notified();
+            if self.polls() > polls {
+                return;
+            }
+            polled.await;
+        }
+    }
+
     /// Hands `event` to the process's next poll and waits for its response.
     /// `Err` is a function error (or the process went away).
     pub async fn invoke(&self, event: Value) -> Outcome {
+        self.invoke_as(uuid::Uuid::new_v4().to_string(), event)
+            .await
+    }
+
+    /// [`invoke`](Self::invoke) under a request id of the caller's (the one
+    /// its log lines name).
+    pub async fn invoke_as(&self, request_id: String, event: Value) -> Outcome {
         let (reply, outcome) = oneshot::channel();
         self.events
-            .send(Pending { event, reply })
+            .send(Pending {
+                request_id,
+                event,
+                reply,
+            })
             .await
             .map_err(|_| "the runtime API stopped".to_owned())?;
         outcome
@@ -149,11 +182,12 @@ async fn next(State(state): State<Arc<AppState>>) -> Response {
             *first = Some(Instant::now());
         }
     }
+    state.shared.polls.fetch_add(1, Ordering::AcqRel);
     state.shared.polled.notify_waiters();
     let Some(pending) = state.events.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = pending.request_id;
     state
         .shared
         .in_flight

@@ -26,11 +26,27 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::code;
+use crate::environments::Environments;
 use crate::function::{self, FunctionConfig};
 
 /// What the mappings invoke.
 #[derive(Debug, Clone)]
 pub enum Target {
+    /// The function as Lambda runs it: its code (the zip Terraform
+    /// uploaded) in execution environments under the Runtime API, with its
+    /// configuration; `defaults` fill in what its variables leave out (the
+    /// emulators' endpoints, credentials).
+    Environments {
+        zip: PathBuf,
+        defaults: BTreeMap<String, String>,
+        /// Where zips are extracted (one folder per content).
+        functions_dir: PathBuf,
+        /// Each environment's log goes under `<log_dir>/<function>/`.
+        log_dir: PathBuf,
+        /// Refuse a local zip whose CodeSha256 is not the deployed one.
+        strict: bool,
+    },
     /// The consumer library in this process, built from the function's
     /// configuration (its environment) with `defaults` for what it leaves
     /// out (the emulators' endpoints), rebuilt when the alias moves.
@@ -112,6 +128,13 @@ pub enum Change {
         function: String,
         version: String,
     },
+    /// The local zip is not the code deployed (CodeSha256): it runs anyway
+    /// unless `strict`.
+    CodeDiffers {
+        function: String,
+        local: String,
+        deployed: String,
+    },
     FunctionFailed {
         function: String,
         error: String,
@@ -128,9 +151,17 @@ pub struct RunReport {
 /// The function as a mapping invokes it, swapped when the alias moves.
 struct FunctionSlot {
     config: RwLock<Option<FunctionConfig>>,
-    /// In process: the consumer the configuration describes and its output,
-    /// or why its init failed.
-    consumer: RwLock<Result<InProcess, String>>,
+    /// What runs the configuration, or why it cannot run.
+    runner: RwLock<Result<Runner, String>>,
+}
+
+/// What runs a function version.
+#[derive(Clone)]
+enum Runner {
+    Environments(Arc<Environments>),
+    InProcess(InProcess),
+    /// The Invoke API: nothing to hold.
+    Remote,
 }
 
 /// One in-process consumer "container" and the lines it wrote.
@@ -299,8 +330,9 @@ impl Supervisor {
             self.failed.remove(&applied.uuid);
             let slot = self.function_slot(&applied, on_change).await;
             if let Some(running) = self.running.get(&applied.uuid) {
-                let timeout = slot.config.read().as_ref().map(|c| c.timeout);
-                running.mapping.set_function_timeout(timeout);
+                running
+                    .mapping
+                    .set_function_timeout(self.mapping_timeout(&slot));
             }
             match self.running.get(&applied.uuid) {
                 None => self.start(applied, slot, on_change).await,
@@ -363,31 +395,27 @@ impl Supervisor {
             .or_insert_with(|| {
                 Arc::new(FunctionSlot {
                     config: RwLock::new(None),
-                    consumer: RwLock::new(Err("not started yet".to_owned())),
+                    runner: RwLock::new(Err("not started yet".to_owned())),
                 })
             })
             .clone();
         match self.resolve(applied).await {
-            Ok(config) => {
-                let moved = slot.config.read().as_ref() != Some(&config);
-                if moved {
-                    on_change(Change::FunctionVersion {
-                        function: name.clone(),
-                        version: config.version.clone(),
+            Ok(config) if slot.config.read().as_ref() != Some(&config) => {
+                on_change(Change::FunctionVersion {
+                    function: name.clone(),
+                    version: config.version.clone(),
+                });
+                let runner = self.runner(&config, on_change).await;
+                if let Err(error) = &runner {
+                    on_change(Change::FunctionFailed {
+                        function: name,
+                        error: error.clone(),
                     });
-                    if let Target::InProcess { defaults, .. } = &self.config.target {
-                        let consumer = build_consumer(&config, defaults, &self.sdk).await;
-                        if let Err(error) = &consumer {
-                            on_change(Change::FunctionFailed {
-                                function: name.clone(),
-                                error: error.clone(),
-                            });
-                        }
-                        *slot.consumer.write() = consumer;
-                    }
-                    *slot.config.write() = Some(config);
                 }
+                *slot.runner.write() = runner;
+                *slot.config.write() = Some(config);
             }
+            Ok(_) => {}
             Err(error) => on_change(Change::FunctionFailed {
                 function: name,
                 error: error.to_string(),
@@ -396,13 +424,71 @@ impl Supervisor {
         slot
     }
 
+    /// What runs `function` for the target.
+    async fn runner(
+        &self,
+        function: &FunctionConfig,
+        on_change: &impl Fn(Change),
+    ) -> Result<Runner, String> {
+        match &self.config.target {
+            Target::Invoke { .. } => Ok(Runner::Remote),
+            Target::InProcess { defaults, .. } => Ok(Runner::InProcess(
+                build_consumer(function, defaults, &self.sdk).await?,
+            )),
+            Target::Environments {
+                zip,
+                defaults,
+                functions_dir,
+                log_dir,
+                strict,
+            } => {
+                let code = code::extract(zip, functions_dir).map_err(|e| e.to_string())?;
+                let deployed = function.code_sha256.clone().unwrap_or_default();
+                if code.sha256 != deployed {
+                    on_change(Change::CodeDiffers {
+                        function: function.name.clone(),
+                        local: code.sha256.clone(),
+                        deployed: deployed.clone(),
+                    });
+                    if *strict {
+                        return Err(format!(
+                            "{} is not the code deployed (CodeSha256 {} here, {deployed} deployed): --strict refuses it",
+                            zip.display(),
+                            code.sha256
+                        ));
+                    }
+                }
+                let region = self
+                    .sdk
+                    .region()
+                    .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+                Ok(Runner::Environments(Arc::new(Environments::new(
+                    function,
+                    &code,
+                    defaults,
+                    &region,
+                    log_dir.join(&function.name),
+                ))))
+            }
+        }
+    }
+
+    /// The function timeout the mapping enforces itself: environments
+    /// enforce theirs (and end the environment), the others get it here.
+    fn mapping_timeout(&self, slot: &FunctionSlot) -> Option<Duration> {
+        match self.config.target {
+            Target::Environments { .. } => None,
+            _ => slot.config.read().as_ref().map(|c| c.timeout),
+        }
+    }
+
     async fn start(
         &mut self,
         applied: Applied,
         slot: Arc<FunctionSlot>,
         on_change: &impl Fn(Change),
     ) {
-        let timeout = slot.config.read().as_ref().map(|c| c.timeout);
+        let timeout = self.mapping_timeout(&slot);
         let config = MappingConfig {
             stream: applied.stream_arn.clone(),
             region: self
@@ -456,20 +542,24 @@ impl Supervisor {
         }
     }
 
-    /// What the mapping invokes: the slot's current consumer, or the Invoke API.
+    /// What the mapping invokes: the slot's current runner, or the Invoke API.
     fn function(&self, slot: &Arc<FunctionSlot>) -> Function {
-        match &self.config.target {
-            Target::Invoke { url } => Function::invoke_api(url.clone()),
-            Target::InProcess { output, .. } => {
-                let slot = slot.clone();
-                let sink = Arc::new(Mutex::new(output.clone()));
-                Function::service_until(move |event, deadline| {
-                    let current = slot.consumer.read().clone();
-                    let sink = sink.clone();
-                    async move {
-                        // As Lambda: a function whose init failed fails every invocation.
-                        let current = current
-                            .map_err(|e| InvokeError::Function(format!("init failed: {e}")))?;
+        let sink = match &self.config.target {
+            Target::Invoke { url } => return Function::invoke_api(url.clone()),
+            Target::InProcess { output, .. } => Arc::new(Mutex::new(output.clone())),
+            Target::Environments { .. } => Arc::new(Mutex::new(None)),
+        };
+        let slot = slot.clone();
+        Function::service_until(move |event, deadline| {
+            let runner = slot.runner.read().clone();
+            let sink = sink.clone();
+            async move {
+                // As Lambda: a function that cannot start fails every invocation.
+                let runner =
+                    runner.map_err(|e| InvokeError::Function(format!("init failed: {e}")))?;
+                match runner {
+                    Runner::Environments(environments) => environments.invoke(event).await,
+                    Runner::InProcess(current) => {
                         let input: KinesisInput = serde_json::from_value(event).map_err(|e| {
                             InvokeError::Function(format!("event does not parse: {e}"))
                         })?;
@@ -478,9 +568,12 @@ impl Supervisor {
                         serde_json::to_value(result.response)
                             .map_err(|e| InvokeError::Function(e.to_string()))
                     }
-                })
+                    Runner::Remote => Err(InvokeError::Service(
+                        "the Invoke API target invokes its URL".to_owned(),
+                    )),
+                }
             }
-        }
+        })
     }
 
     /// Collects the mappings that ended on their own (a deleted one, a

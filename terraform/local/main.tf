@@ -11,6 +11,7 @@ module "stack" {
   source = "../modules/stack"
 
   lambda_zip_path = local.lambda_zip_path
+  lambda          = { architecture = var.lambda_architecture }
   naming          = { prefix = var.name_prefix }
   mapping         = var.mapping
   momento_api_key = var.momento_api_key

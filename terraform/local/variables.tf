@@ -19,9 +19,15 @@ variable "region" {
 }
 
 variable "lambda_zip_path" {
-  description = "Path of the consumer's deployment zip. A relative path is resolved against this directory (terraform/local/); absolute paths are used as given."
+  description = "Path of the consumer's deployment zip, built for this machine: `harness run` runs it here (`harness package` writes the default; `just build`'s arm64 zip is for AWS). A relative path is resolved against this directory (terraform/local/); absolute paths are used as given."
   type        = string
-  default     = "../../target/lambda/bootstrap/bootstrap.zip"
+  default     = "../../target/lambda-host/bootstrap/bootstrap.zip"
+}
+
+variable "lambda_architecture" {
+  description = "The function's architecture: the machine's that runs the zip (`just deploy-local` passes `uname -m`'s), `x86_64` or `arm64`."
+  type        = string
+  default     = "x86_64"
 }
 
 variable "name_prefix" {

@@ -1,14 +1,18 @@
 //! `harness run` over what Terraform applied: `terraform/local` applied to
-//! moto, its event-source mapping run by the harness's supervisor with the
-//! settings the Lambda API returns, into the function its alias points at;
-//! changes applied with Terraform (or published to the function) reach the
-//! running mapping. Needs `terraform` on PATH (skipped, saying so, when it
-//! is missing).
+//! moto with the consumer zipped for this machine, its event-source mapping
+//! run by the harness's supervisor with the settings the Lambda API
+//! returns, into the function its alias points at, whose code runs in
+//! execution environments; changes applied with Terraform (or published to
+//! the function) reach the running mapping. Needs `terraform` on PATH
+//! (skipped, saying so, when it is missing).
 #![cfg(feature = "integration")]
 
 mod common;
+#[path = "harness_run/environments.rs"]
+mod environments;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +24,7 @@ use axum::Json;
 use cache_double::{CacheDouble, DoubleConfig, FaultConfig};
 use consumer::OutputLine;
 use e2e::eventually;
-use emulators::{workspace_root, MotoServer, Names};
+use emulators::{MotoServer, Names};
 use harness::supervisor::{Change, RunConfig, RunReport, Supervisor, Target};
 use mapping::Backoff;
 use model::ModelOne;
@@ -44,6 +48,9 @@ struct Stack {
     sdk: SdkConfig,
     names: Names,
     key: String,
+    /// The zip Terraform deployed (in `_dir`).
+    zip: std::path::PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Stack {
@@ -60,8 +67,9 @@ impl Stack {
         })
         .await
         .unwrap();
-        // The emulator never runs the zip (the harness runs the function).
-        let zip = workspace_root().join("terraform/modules/stack/tests/fixture.zip");
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("bootstrap.zip");
+        harness::code::package(&built_bootstrap(), &zip).unwrap();
         let terraform = Terraform::new(moto.endpoint(), &zip);
         let key = format!("momento_api_key={}", cache_client::local_api_key(SECRET));
         terraform.plan_and_apply("first", &[&key, "mapping={batch_size=4}"]);
@@ -73,6 +81,23 @@ impl Stack {
             sdk,
             names,
             key,
+            zip,
+            _dir: dir,
+        }
+    }
+
+    /// The deployed zip run in execution environments, their logs under
+    /// `dir/logs`; a zip that is not the one deployed is refused.
+    fn environments(&self, dir: &Path) -> Target {
+        Target::Environments {
+            zip: self.zip.clone(),
+            defaults: harness::environments::emulator_defaults(
+                self._moto.endpoint(),
+                &self.double.endpoint(),
+            ),
+            functions_dir: dir.join("functions"),
+            log_dir: dir.join("logs"),
+            strict: true,
         }
     }
 
@@ -91,37 +116,8 @@ impl Stack {
             .apply_quick(&[&self.key, &variable], &["-destroy", &target]);
     }
 
-    fn supervisor(&self, target: Target, checkpoints: &std::path::Path) -> Running {
-        let changes: Arc<Mutex<Vec<Change>>> = Arc::default();
-        let supervisor = Supervisor::new(
-            &self.sdk,
-            RunConfig {
-                function: None,
-                qualifier: "live".to_owned(),
-                follow: true,
-                refresh: Duration::from_millis(300),
-                checkpoint_dir: Some(checkpoints.to_owned()),
-                starting_position_timestamp: None,
-                target,
-                backoff: Backoff::AWS_LIKE,
-                poll_interval: Some(Duration::from_millis(50)),
-            },
-        );
-        let (stop, stopped) = watch::channel(false);
-        let task = {
-            let changes = changes.clone();
-            tokio::spawn(async move {
-                supervisor
-                    .run(stopped, move |change| changes.lock().push(change))
-                    .await
-                    .unwrap()
-            })
-        };
-        Running {
-            changes,
-            stop,
-            task,
-        }
+    fn supervisor(&self, target: Target, checkpoints: &Path) -> Running {
+        supervise(&self.sdk, "live", target, checkpoints, Backoff::AWS_LIKE)
     }
 
     /// Writes model records (their ids are the partition keys unless
@@ -144,6 +140,47 @@ impl Stack {
             .unwrap();
         assert_eq!(out.failed_record_count, Some(0));
         records
+    }
+}
+
+/// The supervisor following the emulator's mappings (every 300 ms) into
+/// `qualifier` of their functions, run by `target`.
+fn supervise(
+    sdk: &SdkConfig,
+    qualifier: &str,
+    target: Target,
+    checkpoints: &Path,
+    backoff: Backoff,
+) -> Running {
+    let changes: Arc<Mutex<Vec<Change>>> = Arc::default();
+    let supervisor = Supervisor::new(
+        sdk,
+        RunConfig {
+            function: None,
+            qualifier: qualifier.to_owned(),
+            follow: true,
+            refresh: Duration::from_millis(300),
+            checkpoint_dir: Some(checkpoints.to_owned()),
+            starting_position_timestamp: None,
+            target,
+            backoff,
+            poll_interval: Some(Duration::from_millis(50)),
+        },
+    );
+    let (stop, stopped) = watch::channel(false);
+    let task = {
+        let changes = changes.clone();
+        tokio::spawn(async move {
+            supervisor
+                .run(stopped, move |change| changes.lock().push(change))
+                .await
+                .unwrap()
+        })
+    };
+    Running {
+        changes,
+        stop,
+        task,
     }
 }
 
@@ -264,11 +301,42 @@ fn assert_rising_per_shard(invocations: &[Vec<Delivered>]) {
     }
 }
 
-fn output_lines(path: &std::path::Path) -> Vec<OutputLine> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+/// The consumer's `bootstrap` that cargo built beside this test (the
+/// consumer's own integration tests make `cargo test` build its binaries).
+fn built_bootstrap() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<this test> → target/<profile>/bootstrap
+    let bootstrap = exe.parent().unwrap().parent().unwrap().join("bootstrap");
+    assert!(
+        bootstrap.is_file(),
+        "{} is missing: `cargo test --features integration` builds it (alone: `cargo build -p consumer --bin bootstrap`)",
+        bootstrap.display()
+    );
+    bootstrap
+}
+
+/// The enriched lines the function wrote in its environments' logs under
+/// `logs`, invocation by invocation in the order they started (each log
+/// keeps its environment's order; START lines carry the harness's time).
+fn output_lines(logs: &Path) -> Vec<OutputLine> {
+    let mut invocations: Vec<(String, Vec<OutputLine>)> = Vec::new();
+    for file in std::fs::read_dir(logs).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+        for line in text.lines() {
+            let fields: Vec<&str> = line.splitn(3, '\t').collect();
+            if fields.len() == 2 && fields[1].starts_with("START RequestId: ") {
+                invocations.push((fields[0].to_owned(), Vec::new()));
+            } else if let (3, Some((_, current))) = (fields.len(), invocations.last_mut()) {
+                if let Ok(output) = serde_json::from_str::<OutputLine>(fields[2]) {
+                    current.push(output);
+                }
+            }
+        }
+    }
+    invocations.sort_by(|a, b| a.0.cmp(&b.0));
+    invocations
+        .into_iter()
+        .flat_map(|(_, lines)| lines)
         .collect()
 }
 
@@ -287,34 +355,28 @@ async fn harness_run_runs_what_terraform_applied_and_follows_its_changes() {
     let stack = Stack::apply().await;
     lap("applied");
     let checkpoints = tempfile::tempdir().unwrap();
-    let output = checkpoints.path().join("output.jsonl");
+    let logs = checkpoints.path().join("logs").join(&stack.names.function);
 
-    // 1. In process, configured by the function's environment as applied:
-    // every record enriched once, each shard in order.
+    // 1. The deployed zip's bootstrap in execution environments, configured
+    // as applied: every record enriched once, each shard in order.
     let written = stack.put(&["Car", "Diner", "House"].repeat(8), None).await;
-    let in_process = stack.supervisor(
-        Target::InProcess {
-            defaults: BTreeMap::from([("MOMENTO_ENDPOINT".to_owned(), stack.double.endpoint())]),
-            output: Some(output.clone()),
-        },
-        checkpoints.path(),
-    );
-    let started = in_process
+    let environments = stack.supervisor(stack.environments(checkpoints.path()), checkpoints.path());
+    let started = environments
         .wait_for("mapping started", |c| matches!(c, Change::Started { .. }))
         .await;
     let Change::Started { uuid, .. } = started else {
         unreachable!()
     };
     assert!(
-        eventually(Duration::from_secs(30), || output_lines(&output).len()
+        eventually(Duration::from_secs(30), || output_lines(&logs).len()
             >= written.len())
         .await,
         "{} of {} records enriched; the supervisor said {:?}",
-        output_lines(&output).len(),
+        output_lines(&logs).len(),
         written.len(),
-        in_process.changes.lock()
+        environments.changes.lock()
     );
-    let lines = output_lines(&output);
+    let lines = output_lines(&logs);
     let mut enriched: Vec<String> = lines.iter().map(|l| l.record.record.id.clone()).collect();
     enriched.sort();
     let mut expected = ids(&written);
@@ -328,7 +390,7 @@ async fn harness_run_runs_what_terraform_applied_and_follows_its_changes() {
         "enriched from the applied table through the cache"
     );
 
-    lap("enriched in process");
+    lap("enriched in execution environments");
 
     // 2. A new version with another dead-letter queue, the alias moved: the
     // next invocation runs it.
@@ -342,7 +404,7 @@ async fn harness_run_runs_what_terraform_applied_and_follows_its_changes() {
         .queue_url
         .unwrap();
     publish_with(&stack.sdk, &stack.names.function, "DLQ_URL", &second_queue).await;
-    in_process
+    environments
         .wait_for(
             "version 2 running",
             |c| matches!(c, Change::FunctionVersion { version, .. } if version == "2"),
@@ -366,7 +428,7 @@ async fn harness_run_runs_what_terraform_applied_and_follows_its_changes() {
         stale.messages().is_empty(),
         "nothing went to version 1's queue"
     );
-    let report = in_process.stop().await;
+    let report = environments.stop().await;
     assert_eq!(report.mappings.len(), 1);
     let (_, summary) = &report.mappings[0];
     assert_eq!(summary.as_ref().unwrap().processed, 25);

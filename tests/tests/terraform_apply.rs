@@ -131,7 +131,8 @@ async fn the_stack_applies_to_moto_and_destroys_cleanly() {
     }
     let zip = fresh_zip();
     let moto = MotoServer::start().await.unwrap();
-    let terraform = Terraform::new(moto.endpoint(), &zip);
+    // The local root deploys the host's architecture by default; this zip is arm64.
+    let terraform = Terraform::new_with(moto.endpoint(), &zip, &["lambda_architecture=arm64"]);
     check_provider_pinned(&terraform);
     let key = format!("momento_api_key={SENTINEL}");
 

@@ -7,6 +7,7 @@ mod demo;
 mod down;
 mod local;
 mod momento_cache;
+mod package;
 mod plumbing;
 mod provision;
 mod redrive;
@@ -57,6 +58,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Run the event-source mappings the emulator holds (what Terraform applied), live, into the function their alias points at.
     Run(run::RunArgs),
+    /// Build the consumer for this machine and zip it as Lambda takes it (what terraform/local deploys and `run` runs).
+    Package(package::PackageArgs),
     /// Deliver again the records the mapping gave up on (the pointers in its on-failure queue).
     Redrive(redrive::RedriveArgs),
     /// Create the Momento cache the consumer reads through (an existing cache is success).
@@ -88,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             Command::Watch(args) => args.run().await,
             Command::Replay(args) => args.run().await,
             Command::Run(args) => args.run().await,
+            Command::Package(args) => args.run(),
             Command::Redrive(args) => args.run().await,
             Command::MomentoCache(args) => args.run().await,
             Command::Demo(args) => args.run().await,

@@ -28,10 +28,16 @@ pub struct RunArgs {
     /// How often, with --follow, the mappings and the alias are read again.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     refresh: Duration,
-    /// What to invoke: the consumer library in this process (configured by the function's environment as deployed), or an Invoke API.
-    #[arg(long, value_enum, default_value = "in-process")]
-    target: crate::replay::Target,
-    /// Invoke API URL for `--target invoke` [default: the one `watch` serves on port 9000].
+    /// The function's code: the zip Terraform uploaded, run in execution environments under the Runtime API with the function's configuration (compared with the deployed CodeSha256) [default: target/lambda-host/bootstrap/bootstrap.zip, what `harness package` writes].
+    #[arg(long, conflicts_with_all = ["in_process", "invoke_url"])]
+    code: Option<PathBuf>,
+    /// Refuse a --code zip that is not the code deployed (its CodeSha256 differs) instead of saying so and running it.
+    #[arg(long)]
+    strict: bool,
+    /// Call the consumer library in this process (configured by the function's environment as deployed) instead of running its code.
+    #[arg(long, conflicts_with = "invoke_url")]
+    in_process: bool,
+    /// Invoke this Invoke API instead (`harness watch` serves one on 127.0.0.1:9000, a test's stub).
     #[arg(long)]
     invoke_url: Option<String>,
     /// Where each mapping's state file goes, named by its UUID: a restart resumes it; a mapping deleted and created again is a new one [default: .local/checkpoints/mappings].
@@ -46,8 +52,8 @@ pub struct RunArgs {
     /// Once a shard is caught up, poll it again only this many milliseconds after the last poll (AWS: about 1000) [default: as fast as records come].
     #[arg(long)]
     poll_interval_ms: Option<u64>,
-    /// Append the in-process consumer's enriched output lines here.
-    #[arg(long)]
+    /// With --in-process: append the consumer's enriched output lines here.
+    #[arg(long, requires = "in_process")]
     output: Option<PathBuf>,
     /// Print each mapping's effective settings and the function configuration it resolved, then exit.
     #[arg(long)]
@@ -69,8 +75,10 @@ impl RunArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let environment = plumbing::require_environment()?;
         let sdk = plumbing::sdk(&environment).await;
-        let target = match self.target {
-            crate::replay::Target::InProcess => Target::InProcess {
+        let target = if let Some(url) = &self.invoke_url {
+            Target::Invoke { url: url.clone() }
+        } else if self.in_process {
+            Target::InProcess {
                 // What Lambda's environment would give the consumer and
                 // Terraform cannot know: where the cache is.
                 defaults: BTreeMap::from([(
@@ -78,13 +86,28 @@ impl RunArgs {
                     environment.momento_endpoint.clone(),
                 )]),
                 output: self.output.clone(),
-            },
-            crate::replay::Target::Invoke => Target::Invoke {
-                url: self
-                    .invoke_url
-                    .clone()
-                    .unwrap_or_else(|| harness::watch::invoke_url(9000)),
-            },
+            }
+        } else {
+            let zip = self
+                .code
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(crate::package::HOST_ZIP));
+            anyhow::ensure!(
+                zip.is_file(),
+                "no function code at {}: `harness package` builds it (`just deploy-local` does, and deploys it), or pass --code, or --in-process",
+                zip.display()
+            );
+            let local = emulators::local_dir();
+            Target::Environments {
+                zip,
+                defaults: harness::environments::emulator_defaults(
+                    &environment.aws_endpoint,
+                    &environment.momento_endpoint,
+                ),
+                functions_dir: local.join("functions"),
+                log_dir: local.join("logs").join("functions"),
+                strict: self.strict,
+            }
         };
         let supervisor = Supervisor::new(
             &sdk,
@@ -170,6 +193,13 @@ fn show(change: Change) {
         Change::FunctionVersion { function, version } => {
             eprintln!("function {function}: running version {version}");
         }
+        Change::CodeDiffers {
+            function,
+            local,
+            deployed,
+        } => eprintln!(
+            "function {function}: THE LOCAL CODE IS NOT WHAT IS DEPLOYED (CodeSha256 {local} here, {deployed} deployed): running the local zip; `just deploy-local` deploys it, --strict refuses to run it"
+        ),
         Change::FunctionFailed { function, error } => {
             eprintln!("function {function}: {error} (its invocations fail until this is fixed)");
         }
