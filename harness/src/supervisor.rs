@@ -152,7 +152,19 @@ pub struct RunReport {
 struct FunctionSlot {
     config: RwLock<Option<FunctionConfig>>,
     /// What runs the configuration, or why it cannot run.
-    runner: RwLock<Result<Runner, String>>,
+    runner: RwLock<Result<Runner, Unrunnable>>,
+}
+
+/// Why a function version does not run.
+#[derive(Clone)]
+enum Unrunnable {
+    /// Its init fails: as in Lambda, every invocation fails (a function
+    /// error, which the mapping's retry rules take).
+    InitFailed(String),
+    /// The harness will not run it (not resolved yet; code `--strict`
+    /// refuses): its invocations are held as throttles are, spending no
+    /// retry and losing nothing, until it changes.
+    Held(String),
 }
 
 /// What runs a function version.
@@ -217,10 +229,9 @@ impl Supervisor {
         let mut listed = Vec::new();
         let mut marker: Option<String> = None;
         loop {
+            // Filtered here, by the function's name: moto's FunctionName
+            // filter matches only the ARN it stored (with its version).
             let mut request = self.lambda.list_event_source_mappings();
-            if let Some(function) = &self.config.function {
-                request = request.function_name(function);
-            }
             if let Some(marker) = &marker {
                 request = request.marker(marker);
             }
@@ -231,6 +242,12 @@ impl Supervisor {
                 )
             })?;
             for mapping in page.event_source_mappings() {
+                if let Some(wanted) = &self.config.function {
+                    let arn = mapping.function_arn().unwrap_or_default();
+                    if function::function_name(arn) != function::function_name(wanted) {
+                        continue;
+                    }
+                }
                 let uuid = mapping.uuid().unwrap_or_default().to_owned();
                 listed.push(
                     from_lambda_api(mapping, self.config.starting_position_timestamp)
@@ -264,6 +281,16 @@ impl Supervisor {
         on_change: impl Fn(Change),
     ) -> anyhow::Result<RunReport> {
         self.reconcile(&on_change).await?;
+        if !self.config.follow {
+            // A drain would retry a held function for ever: nothing changes it.
+            if let Some(held) = self.held() {
+                for running in self.running.values() {
+                    running.mapping.stop();
+                }
+                self.finish_all(&on_change).await;
+                anyhow::bail!("{held}");
+            }
+        }
         loop {
             tokio::select! {
                 Ok(_) = stop.wait_for(|stopped| *stopped) => break,
@@ -285,6 +312,16 @@ impl Supervisor {
         }
         self.finish_all(&on_change).await;
         Ok(self.report_with_refusals())
+    }
+
+    /// Why a function is held, if one is.
+    fn held(&self) -> Option<String> {
+        self.functions
+            .values()
+            .find_map(|slot| match &*slot.runner.read() {
+                Err(Unrunnable::Held(why)) => Some(why.clone()),
+                _ => None,
+            })
     }
 
     /// Each running mapping's counts, when they moved.
@@ -395,7 +432,9 @@ impl Supervisor {
             .or_insert_with(|| {
                 Arc::new(FunctionSlot {
                     config: RwLock::new(None),
-                    runner: RwLock::new(Err("not started yet".to_owned())),
+                    runner: RwLock::new(Err(Unrunnable::Held(
+                        "its configuration is not read yet".to_owned(),
+                    ))),
                 })
             })
             .clone();
@@ -406,7 +445,7 @@ impl Supervisor {
                     version: config.version.clone(),
                 });
                 let runner = self.runner(&config, on_change).await;
-                if let Err(error) = &runner {
+                if let Err(Unrunnable::InitFailed(error) | Unrunnable::Held(error)) = &runner {
                     on_change(Change::FunctionFailed {
                         function: name,
                         error: error.clone(),
@@ -429,11 +468,13 @@ impl Supervisor {
         &self,
         function: &FunctionConfig,
         on_change: &impl Fn(Change),
-    ) -> Result<Runner, String> {
+    ) -> Result<Runner, Unrunnable> {
         match &self.config.target {
             Target::Invoke { .. } => Ok(Runner::Remote),
             Target::InProcess { defaults, .. } => Ok(Runner::InProcess(
-                build_consumer(function, defaults, &self.sdk).await?,
+                build_consumer(function, defaults, &self.sdk)
+                    .await
+                    .map_err(Unrunnable::InitFailed)?,
             )),
             Target::Environments {
                 zip,
@@ -442,7 +483,8 @@ impl Supervisor {
                 log_dir,
                 strict,
             } => {
-                let code = code::extract(zip, functions_dir).map_err(|e| e.to_string())?;
+                let code = code::extract(zip, functions_dir)
+                    .map_err(|e| Unrunnable::InitFailed(e.to_string()))?;
                 let deployed = function.code_sha256.clone().unwrap_or_default();
                 if code.sha256 != deployed {
                     on_change(Change::CodeDiffers {
@@ -451,11 +493,11 @@ impl Supervisor {
                         deployed: deployed.clone(),
                     });
                     if *strict {
-                        return Err(format!(
-                            "{} is not the code deployed (CodeSha256 {} here, {deployed} deployed): --strict refuses it",
+                        return Err(Unrunnable::Held(format!(
+                            "{} is not the code deployed (CodeSha256 {} here, {deployed} deployed): --strict refuses to run it",
                             zip.display(),
                             code.sha256
-                        ));
+                        )));
                     }
                 }
                 let region = self
@@ -554,9 +596,11 @@ impl Supervisor {
             let runner = slot.runner.read().clone();
             let sink = sink.clone();
             async move {
-                // As Lambda: a function that cannot start fails every invocation.
-                let runner =
-                    runner.map_err(|e| InvokeError::Function(format!("init failed: {e}")))?;
+                let runner = runner.map_err(|unrunnable| match unrunnable {
+                    // As Lambda: a function whose init fails fails every invocation.
+                    Unrunnable::InitFailed(e) => InvokeError::Function(format!("init failed: {e}")),
+                    Unrunnable::Held(e) => InvokeError::Service(format!("held: {e}")),
+                })?;
                 match runner {
                     Runner::Environments(environments) => environments.invoke(event).await,
                     Runner::InProcess(current) => {

@@ -932,9 +932,42 @@ async fn harness_run_prints_the_applied_settings_and_refuses_what_it_cannot_run(
         "{given:#}"
     );
 
+    // Code that is not what was deployed: said loudly and run; --strict
+    // refuses to run it (nothing invoked, nothing spent).
+    let script = local.path("bootstrap");
+    std::fs::write(&script, "#!/bin/sh\nexit 1\n").unwrap();
+    let other = local.path("other.zip");
+    harness::code::package(&script, &other).unwrap();
+    let other = other.to_str().unwrap();
+    let timestamp = ["--starting-position-timestamp", "2027-01-15T08:00:00Z"];
     let output = local
         .harness()
-        .args(["run", "--function", "no-such-function"])
+        .args(["run", "--function", "f", "--code", other])
+        .args(timestamp)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && said.contains("THE LOCAL CODE IS NOT WHAT IS DEPLOYED"),
+        "{said}"
+    );
+    let output = local
+        .harness()
+        .args(["run", "--function", "f", "--strict", "--code", other])
+        .args(timestamp)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && said.contains("is not the code deployed")
+            && said.contains("--strict refuses to run it"),
+        "{said}"
+    );
+
+    let output = local
+        .harness()
+        .args(["run", "--function", "no-such-function", "--code", other])
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&output.stderr);

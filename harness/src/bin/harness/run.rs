@@ -93,7 +93,7 @@ impl RunArgs {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(crate::package::HOST_ZIP));
             anyhow::ensure!(
-                zip.is_file(),
+                zip.is_file() || self.print_settings,
                 "no function code at {}: `harness package` builds it (`just deploy-local` does, and deploys it), or pass --code, or --in-process",
                 zip.display()
             );
