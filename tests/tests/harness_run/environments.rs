@@ -395,7 +395,7 @@ async fn a_timeout_ends_its_environment_and_the_mapping_bisects_and_retries() {
     // A timeout ends its environment: nothing after it but its END and
     // REPORT, and every environment is its own process.
     for (name, lines) in &logs {
-        if let Some(at) = lines.iter().position(|l| timed_out(l)) {
+        if let Some(at) = lines.iter().position(&timed_out) {
             let after: Vec<&str> = lines[at + 1..].iter().map(Logged::text).collect();
             assert!(
                 after.len() == 2
