@@ -24,9 +24,9 @@ build-x86:
 
 # --- local pipeline (all on 127.0.0.1; state, logs and checkpoints in .local/) ---
 
-# build the harness and the producer (dev profile); the recipes below run them
+# build the harness, the producer and the consumer (dev profile); the recipes below run them (TOOLS_BUILT=1: they are built already, e.g. by `cargo test`)
 tools:
-    cargo build -q -p harness -p producer -p consumer --bins
+    @[ -n "${TOOLS_BUILT:-}" ] || cargo build -q -p harness -p producer -p consumer --bins
 
 # start moto server and the cache double in the background (backend=docker: docker compose)
 local-up backend="native": tools
@@ -88,13 +88,13 @@ deploy: build _backend
     terraform -chdir=terraform init -backend-config=backend.hcl
     terraform -chdir=terraform apply
 
-# apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`): the consumer zipped for this machine (`harness package`), its key the one the cache double accepts; `just run` runs what it applied
+# apply the same stack to the local emulator `local-up` started (moto, or LocalStack with `local-up docker`), without asking (it is the emulator): the consumer zipped for this machine (`harness package`), its key the one the cache double accepts; `just run` runs what it applied
 deploy-local: tools
     {{harness}} package --binary {{target_dir}}/debug/bootstrap
     {{harness}} momento-cache
     terraform -chdir=terraform/local init
     TF_VAR_momento_api_key="$({{harness}} status --momento-api-key)" \
-    terraform -chdir=terraform/local apply -var endpoint="$({{harness}} status --aws-endpoint)" \
+    terraform -chdir=terraform/local apply -auto-approve -var endpoint="$({{harness}} status --aws-endpoint)" \
       -var lambda_architecture="$(uname -m | sed 's/aarch64/arm64/')"
 
 # --- checks ---

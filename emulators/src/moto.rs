@@ -142,7 +142,12 @@ fn python_path() -> Result<std::ffi::OsString, EmulatorError> {
     std::fs::create_dir_all(&folder)?;
     let file = folder.join("sitecustomize.py");
     if std::fs::read_to_string(&file).ok().as_deref() != Some(SITECUSTOMIZE) {
-        let partial = folder.join(format!("sitecustomize.py.{}", std::process::id()));
+        // A partial file per caller: tests start moto from several threads
+        // of one process at once, and a shared name was renamed away under
+        // the second writer.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let partial = folder.join(format!("sitecustomize.py.{}.{call}", std::process::id()));
         std::fs::write(&partial, SITECUSTOMIZE)?;
         std::fs::rename(&partial, &file)?;
     }

@@ -83,8 +83,22 @@ pub fn package(binary: &Path, out: &Path) -> Result<(), CodeError> {
 pub struct Code {
     /// LAMBDA_TASK_ROOT: the zip's contents, modes kept.
     pub dir: PathBuf,
-    /// CodeSha256 of the local zip.
-    pub sha256: String,
+    /// CodeSha256 of the local zip; `None` for a folder given as it is.
+    pub sha256: Option<String>,
+}
+
+/// The code at `path`: a zip, extracted under `root` as [`extract`] does,
+/// or a folder, used as it is (its contents are the task root; nothing to
+/// compare with the deployed CodeSha256).
+///
+/// # Errors
+/// As [`extract`]; a path that does not exist.
+pub fn local(path: &Path, root: &Path) -> Result<Code, CodeError> {
+    if path.is_dir() {
+        let dir = path.canonicalize().map_err(io_error(path))?;
+        return Ok(Code { dir, sha256: None });
+    }
+    extract(path, root)
 }
 
 /// Extracts `zip` under `root` (`<root>/<sha>/`), once per content: a
@@ -104,7 +118,10 @@ pub fn extract(zip: &Path, root: &Path) -> Result<Code, CodeError> {
         .collect();
     let dir = root.join(hex);
     if dir.is_dir() {
-        return Ok(Code { dir, sha256 });
+        return Ok(Code {
+            dir,
+            sha256: Some(sha256),
+        });
     }
     let partial = root.join(format!(".partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
@@ -145,7 +162,10 @@ pub fn extract(zip: &Path, root: &Path) -> Result<Code, CodeError> {
         }
         Err(source) => return Err(io_error(&dir)(source)),
     }
-    Ok(Code { dir, sha256 })
+    Ok(Code {
+        dir,
+        sha256: Some(sha256),
+    })
 }
 
 #[cfg(test)]
@@ -166,7 +186,7 @@ mod tests {
         assert_eq!(code_sha256(&zip).unwrap(), first, "same binary, same zip");
 
         let code = extract(&zip, &dir.path().join("functions")).unwrap();
-        assert_eq!(code.sha256, first);
+        assert_eq!(code.sha256.as_ref(), Some(&first));
         let bootstrap = code.dir.join("bootstrap");
         assert_eq!(
             std::fs::read(&bootstrap).unwrap(),
@@ -179,6 +199,15 @@ mod tests {
             code,
             "extracted once per content"
         );
+    }
+
+    #[test]
+    fn a_folder_is_the_task_root_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let code = local(dir.path(), &dir.path().join("functions")).unwrap();
+        assert_eq!(code.dir, dir.path().canonicalize().unwrap());
+        assert_eq!(code.sha256, None, "nothing to compare");
+        assert!(!dir.path().join("functions").exists(), "nothing extracted");
     }
 
     #[test]

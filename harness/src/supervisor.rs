@@ -27,18 +27,18 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::code;
-use crate::environments::Environments;
+use crate::environments::{self, Environments, Launcher};
 use crate::function::{self, FunctionConfig};
 
 /// What the mappings invoke.
 #[derive(Debug, Clone)]
 pub enum Target {
     /// The function as Lambda runs it: its code (the zip Terraform
-    /// uploaded) in execution environments under the Runtime API, with its
-    /// configuration; `defaults` fill in what its variables leave out (the
-    /// emulators' endpoints, credentials).
+    /// uploaded, or a folder) in execution environments under the Runtime
+    /// API, with its configuration; `defaults` fill in what its variables
+    /// leave out (the emulators' endpoints, credentials).
     Environments {
-        zip: PathBuf,
+        code: PathBuf,
         defaults: BTreeMap<String, String>,
         /// Where zips are extracted (one folder per content).
         functions_dir: PathBuf,
@@ -134,6 +134,11 @@ pub enum Change {
         function: String,
         local: String,
         deployed: String,
+    },
+    /// Something the user should know about how the function runs here.
+    FunctionNote {
+        function: String,
+        note: String,
     },
     FunctionFailed {
         function: String,
@@ -477,29 +482,34 @@ impl Supervisor {
                     .map_err(Unrunnable::InitFailed)?,
             )),
             Target::Environments {
-                zip,
+                code: path,
                 defaults,
                 functions_dir,
                 log_dir,
                 strict,
             } => {
-                let code = code::extract(zip, functions_dir)
+                let code = code::local(path, functions_dir)
                     .map_err(|e| Unrunnable::InitFailed(e.to_string()))?;
                 let deployed = function.code_sha256.clone().unwrap_or_default();
-                if code.sha256 != deployed {
-                    on_change(Change::CodeDiffers {
-                        function: function.name.clone(),
-                        local: code.sha256.clone(),
-                        deployed: deployed.clone(),
-                    });
-                    if *strict {
-                        return Err(Unrunnable::Held(format!(
-                            "{} is not the code deployed (CodeSha256 {} here, {deployed} deployed): --strict refuses to run it",
-                            zip.display(),
-                            code.sha256
-                        )));
+                let differs = match &code.sha256 {
+                    Some(local) if *local == deployed => None,
+                    Some(local) => {
+                        on_change(Change::CodeDiffers {
+                            function: function.name.clone(),
+                            local: local.clone(),
+                            deployed: deployed.clone(),
+                        });
+                        Some(format!("CodeSha256 {local} here, {deployed} deployed"))
                     }
+                    None => Some("a folder: nothing to compare".to_owned()),
+                };
+                if let (Some(why), true) = (differs, *strict) {
+                    return Err(Unrunnable::Held(format!(
+                        "{} may not be the code deployed ({why}): --strict refuses to run it",
+                        path.display()
+                    )));
                 }
+                let launcher = launcher(function, on_change).await?;
                 let region = self
                     .sdk
                     .region()
@@ -507,6 +517,7 @@ impl Supervisor {
                 Ok(Runner::Environments(Arc::new(Environments::new(
                     function,
                     &code,
+                    launcher,
                     defaults,
                     &region,
                     log_dir.join(&function.name),
@@ -675,6 +686,38 @@ fn append_lines(captured: &Captured, sink: &Mutex<Option<PathBuf>>) {
     if let Err(error) = write() {
         tracing::warn!(%error, path = %path.display(), "could not write the output lines");
     }
+}
+
+/// How `function`'s environments start, by its runtime: a custom
+/// runtime's `bootstrap`, or Python under AWS's runtime interface client
+/// (installed into `.local/venv` once). Another runtime is held, saying so.
+async fn launcher(
+    function: &FunctionConfig,
+    on_change: &impl Fn(Change),
+) -> Result<Launcher, Unrunnable> {
+    let runtime = function.runtime.as_deref().unwrap_or("provided.al2023");
+    if runtime.starts_with("provided") {
+        return Ok(Launcher::Bootstrap);
+    }
+    let Some(wanted) = runtime.strip_prefix("python") else {
+        return Err(Unrunnable::Held(format!(
+            "the {runtime} runtime is not run here: custom runtimes (provided.*) and Python (python3.*) are (README: Execution environments)"
+        )));
+    };
+    let (interpreter, version) = tokio::task::spawn_blocking(environments::python_runtime)
+        .await
+        .map_err(|e| Unrunnable::Held(e.to_string()))?
+        .map_err(Unrunnable::Held)?;
+    if version != wanted {
+        on_change(Change::FunctionNote {
+            function: function.name.clone(),
+            note: format!(
+                "runtime {runtime}, run on this machine's Python {version} ({})",
+                interpreter.display()
+            ),
+        });
+    }
+    Ok(Launcher::Python { interpreter })
 }
 
 /// The consumer the function's configuration describes, in this process:

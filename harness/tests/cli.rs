@@ -765,6 +765,44 @@ async fn a_deployed_redrive_invokes_the_alias_the_mapping_invokes() {
     }
 }
 
+/// Bad mapping flags are refused by name before anything looks for the
+/// emulators (none run for this `--dir`).
+#[test]
+fn replay_refuses_bad_flags_before_looking_for_the_emulators() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, said) in [
+        (
+            &["--batch-size", "0"][..],
+            "batch size 0 is outside 1-10000",
+        ),
+        (
+            &["--parallelization-factor", "11"],
+            "parallelization factor 11 is outside 1-10",
+        ),
+        (
+            &["--maximum-retry-attempts", "-2"],
+            "--maximum-retry-attempts",
+        ),
+        (
+            &["--batching-window-ms", "300001"],
+            "batching window is at most 300 s",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .arg("--dir")
+            .arg(dir.path())
+            .arg("replay")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success() && stderr.contains(said) && !stderr.contains("not running"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 /// `harness run --print-settings` shows what would run: each Kinesis
 /// mapping the emulator holds with its applied settings and the function
 /// version its alias resolves to (moto names the version the alias had at
@@ -960,7 +998,7 @@ async fn harness_run_prints_the_applied_settings_and_refuses_what_it_cannot_run(
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(
         !output.status.success()
-            && said.contains("is not the code deployed")
+            && said.contains("may not be the code deployed (CodeSha256")
             && said.contains("--strict refuses to run it"),
         "{said}"
     );

@@ -41,6 +41,21 @@ async fn produce(options: &Options) -> anyhow::Result<producer::Summary> {
     if let Some(endpoint) = &options.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
-    let client = aws_sdk_kinesis::Client::new(&loader.load().await);
-    producer::run(options, client).await
+    let config = loader.load().await;
+    require_credentials(&config).await?;
+    producer::run(options, aws_sdk_kinesis::Client::new(&config)).await
+}
+
+/// One line when the default chain finds no credentials: the SDK's own
+/// error comes only with the first call, as a long debug dump.
+async fn require_credentials(config: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    use aws_sdk_kinesis::config::ProvideCredentials as _;
+    let Some(provider) = config.credentials_provider() else {
+        return Ok(());
+    };
+    anyhow::ensure!(
+        provider.provide_credentials().await.is_ok(),
+        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values do for an emulator such as moto or LocalStack), or AWS_PROFILE"
+    );
+    Ok(())
 }

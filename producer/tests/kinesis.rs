@@ -152,6 +152,33 @@ async fn unknown_stream_is_one_clear_line_and_a_failure() {
     );
 }
 
+/// No credentials anywhere the default chain looks: one line saying what
+/// to set, not the SDK's dump, and nothing sent.
+#[tokio::test]
+async fn missing_credentials_are_one_line_saying_what_to_set() {
+    let moto = MotoServer::start().await.unwrap();
+    create_stream(moto.endpoint(), "no-credentials", 1)
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["--stream", "no-credentials", "-n", "5"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        // no instance metadata service here: do not wait for one
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.trim(),
+        "error: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values do for an emulator such as moto or LocalStack), or AWS_PROFILE"
+    );
+}
+
 #[test]
 fn bad_arguments_are_refused() {
     for args in [

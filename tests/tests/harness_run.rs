@@ -90,7 +90,7 @@ impl Stack {
     /// `dir/logs`; a zip that is not the one deployed is refused.
     fn environments(&self, dir: &Path) -> Target {
         Target::Environments {
-            zip: self.zip.clone(),
+            code: self.zip.clone(),
             defaults: harness::environments::emulator_defaults(
                 self._moto.endpoint(),
                 &self.double.endpoint(),
@@ -315,21 +315,21 @@ fn built_bootstrap() -> PathBuf {
     bootstrap
 }
 
-/// The enriched lines the function wrote in its environments' logs under
-/// `logs`, invocation by invocation in the order they started (each log
-/// keeps its environment's order; START lines carry the harness's time).
-fn output_lines(logs: &Path) -> Vec<OutputLine> {
-    let mut invocations: Vec<(String, Vec<OutputLine>)> = Vec::new();
+/// What the function wrote in its environments' logs under `logs`,
+/// invocation by invocation in the order they started (each log keeps its
+/// environment's order; START lines carry the harness's time).
+fn function_lines(logs: &Path) -> Vec<String> {
+    let mut invocations: Vec<(String, Vec<String>)> = Vec::new();
     for file in std::fs::read_dir(logs).into_iter().flatten().flatten() {
         let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+        let mut current: Option<usize> = None;
         for line in text.lines() {
             let fields: Vec<&str> = line.splitn(3, '\t').collect();
             if fields.len() == 2 && fields[1].starts_with("START RequestId: ") {
                 invocations.push((fields[0].to_owned(), Vec::new()));
-            } else if let (3, Some((_, current))) = (fields.len(), invocations.last_mut()) {
-                if let Ok(output) = serde_json::from_str::<OutputLine>(fields[2]) {
-                    current.push(output);
-                }
+                current = Some(invocations.len() - 1);
+            } else if let (3, Some(at)) = (fields.len(), current) {
+                invocations[at].1.push(fields[2].to_owned());
             }
         }
     }
@@ -337,6 +337,14 @@ fn output_lines(logs: &Path) -> Vec<OutputLine> {
     invocations
         .into_iter()
         .flat_map(|(_, lines)| lines)
+        .collect()
+}
+
+/// The consumer's enriched lines among them.
+fn output_lines(logs: &Path) -> Vec<OutputLine> {
+    function_lines(logs)
+        .iter()
+        .filter_map(|line| serde_json::from_str(line).ok())
         .collect()
 }
 

@@ -21,6 +21,40 @@ use crate::code::Code;
 use crate::function::FunctionConfig;
 pub use process::{Environment, Spec};
 
+/// How an environment's process starts, by the function's runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launcher {
+    /// A custom runtime (`provided.*`): the code's `bootstrap`.
+    Bootstrap,
+    /// A Python runtime: AWS's runtime interface client (`awslambdaric`) on
+    /// this interpreter, with the function's handler.
+    Python { interpreter: PathBuf },
+}
+
+/// The Python that has AWS's runtime interface client, installed into
+/// `.local/venv` when missing (under the venv's lock, as moto is), and its
+/// version (`3.11`).
+///
+/// # Errors
+/// pip's output when the install fails.
+pub fn python_runtime() -> Result<(PathBuf, String), String> {
+    let (python, _) = emulators::install::python_library(
+        &emulators::install::venv(),
+        &["awslambdaric"],
+        "awslambdaric",
+    )
+    .map_err(|e| e.to_string())?;
+    let version = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')",
+        ])
+        .output()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
+    Ok((python, version))
+}
+
 /// The environments of one function version.
 pub struct Environments {
     spec: Spec,
@@ -39,15 +73,30 @@ impl Environments {
     pub fn new(
         function: &FunctionConfig,
         code: &Code,
+        launcher: Launcher,
         defaults: &BTreeMap<String, String>,
         region: &str,
         log_dir: PathBuf,
     ) -> Self {
+        let mut variables = variables(function, code, defaults, region);
+        let (program, args) = match launcher {
+            Launcher::Bootstrap => (code.dir.join("bootstrap"), Vec::new()),
+            Launcher::Python { interpreter } => {
+                // As Lambda's Python runtimes: the task root is importable.
+                variables.insert("PYTHONPATH".into(), code.dir.display().to_string());
+                let handler = variables["_HANDLER"].clone();
+                (
+                    interpreter,
+                    vec!["-m".into(), "awslambdaric".into(), handler],
+                )
+            }
+        };
         Self {
             spec: Spec {
-                program: code.dir.join("bootstrap"),
+                program,
+                args,
                 task_root: code.dir.clone(),
-                variables: variables(function, code, defaults, region),
+                variables,
                 function_arn: function.arn.clone(),
                 version: function.version.clone(),
                 timeout: function.timeout,
@@ -254,7 +303,7 @@ mod tests {
     fn reserved_variables_win_and_the_functions_own_win_over_defaults() {
         let code = Code {
             dir: "/tmp/code".into(),
-            sha256: String::new(),
+            sha256: None,
         };
         let defaults = BTreeMap::from([
             ("MOMENTO_ENDPOINT".into(), "http://double".into()),
@@ -290,11 +339,12 @@ mod tests {
     fn the_pool_never_exceeds_the_reserved_concurrency() {
         let code = Code {
             dir: "/tmp/code".into(),
-            sha256: String::new(),
+            sha256: None,
         };
         let pool = Environments::new(
             &function(),
             &code,
+            Launcher::Bootstrap,
             &BTreeMap::new(),
             "us-east-1",
             "/tmp".into(),

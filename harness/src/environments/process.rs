@@ -27,8 +27,10 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// What every environment of one function version is started with.
 #[derive(Debug, Clone)]
 pub struct Spec {
-    /// The program Lambda starts: `bootstrap` in the code's folder.
+    /// The program Lambda starts: `bootstrap` in the code's folder, or a
+    /// runtime's interpreter.
     pub program: PathBuf,
+    pub args: Vec<String>,
     /// LAMBDA_TASK_ROOT, the working directory.
     pub task_root: PathBuf,
     /// Every variable of the process (Lambda's reserved ones, the
@@ -84,6 +86,7 @@ impl Environment {
             .map_err(|e| format!("the Runtime API could not start: {e}"))?;
         let started = Instant::now();
         let mut child = Command::new(&spec.program)
+            .args(&spec.args)
             .env_clear()
             .envs(&spec.variables)
             .env("AWS_LAMBDA_RUNTIME_API", api.host())

@@ -2,7 +2,8 @@
 //! function (a Python `bootstrap` speaking the Runtime API, created through
 //! the Lambda API on moto) that times out, exits during init, or meets its
 //! reserved concurrency, under a mapping created through the Lambda API;
-//! what the mapping makes of each, and what the environments log.
+//! what the mapping makes of each, and what the environments log. And a
+//! Python handler under AWS's own runtime interface client (awslambdaric).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,8 +50,39 @@ while True:
     urllib.request.urlopen(urllib.request.Request(api + request_id + "/response", data=body, method="POST")).close()
 "#;
 
-/// moto with a two-shard stream, the Python function and an on-failure
-/// queue; a mapping once [`Lab::map`] asks for one.
+/// A handler for the Python runtime: prints each record it processes (id,
+/// shard, sequence number); a record `{"fail": n}` fails its first n
+/// deliveries (counted in STATE_DIR), reported in `batchItemFailures` with
+/// the rest of the batch left for the retry, as AWS advises.
+const HANDLER: &str = r#"
+import base64, json, os
+
+def handler(event, context):
+    for record in event["Records"]:
+        data = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        sequence = record["kinesis"]["sequenceNumber"]
+        if data.get("fail"):
+            seen_path = os.path.join(os.environ["STATE_DIR"], data["id"])
+            seen = int(open(seen_path).read()) if os.path.exists(seen_path) else 0
+            if seen < data["fail"]:
+                open(seen_path, "w").write(str(seen + 1))
+                return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+        shard = record["eventID"].split(":")[0]
+        print(json.dumps({"id": data["id"], "shard": shard, "sequence": sequence}), flush=True)
+    return {"batchItemFailures": []}
+"#;
+
+/// The function's code and runtime.
+#[derive(Debug, Clone, Copy)]
+enum Code {
+    /// [`BOOTSTRAP`] as a custom runtime (`provided.al2023`).
+    Bootstrap,
+    /// [`HANDLER`] as `app.handler` on `python3.11`.
+    PythonHandler,
+}
+
+/// moto with a two-shard stream, the function and an on-failure queue; a
+/// mapping once [`Lab::map`] asks for one.
 struct Lab {
     moto: MotoServer,
     sdk: SdkConfig,
@@ -65,14 +97,23 @@ struct MappingSettings {
     batch_size: i32,
     maximum_retry_attempts: i32,
     bisect: bool,
+    report_batch_item_failures: bool,
 }
 
 impl Lab {
-    async fn start(timeout: i32, variables: &[(&str, &str)], reserved: Option<i32>) -> Self {
+    async fn start(
+        code: Code,
+        timeout: i32,
+        variables: &[(&str, &str)],
+        reserved: Option<i32>,
+    ) -> Self {
         let moto = MotoServer::start().await.unwrap();
         let sdk = emulators::sdk_config(moto.endpoint(), "us-east-1").await;
         let dir = tempfile::tempdir().unwrap();
-        let zip = python_zip(dir.path());
+        let (zip, runtime, handler) = match code {
+            Code::Bootstrap => (python_zip(dir.path()), Runtime::Providedal2023, "bootstrap"),
+            Code::PythonHandler => (handler_zip(dir.path()), Runtime::Python311, "app.handler"),
+        };
         let role = aws_sdk_iam::Client::new(&sdk)
             .create_role()
             .role_name("python-role")
@@ -87,9 +128,9 @@ impl Lab {
         lambda
             .create_function()
             .function_name(FUNCTION)
-            .runtime(Runtime::Providedal2023)
+            .runtime(runtime)
             .role(role)
-            .handler("bootstrap")
+            .handler(handler)
             .timeout(timeout)
             .code(
                 FunctionCode::builder()
@@ -156,6 +197,9 @@ impl Lab {
             .batch_size(settings.batch_size)
             .maximum_retry_attempts(settings.maximum_retry_attempts)
             .bisect_batch_on_function_error(settings.bisect)
+            .set_function_response_types(settings.report_batch_item_failures.then(|| {
+                vec![aws_sdk_lambda::types::FunctionResponseType::ReportBatchItemFailures]
+            }))
             .destination_config(
                 DestinationConfig::builder()
                     .on_failure(OnFailure::builder().destination(queue_arn).build())
@@ -193,7 +237,7 @@ impl Lab {
             &self.sdk,
             "$LATEST",
             Target::Environments {
-                zip: self.zip.clone(),
+                code: self.zip.clone(),
                 defaults: harness::environments::emulator_defaults(
                     self.moto.endpoint(),
                     "http://127.0.0.1:9",
@@ -243,6 +287,25 @@ fn python_zip(dir: &Path) -> PathBuf {
     std::fs::write(&script, format!("#!{}\n{BOOTSTRAP}", python.trim())).unwrap();
     let zip = dir.join("python.zip");
     harness::code::package(&script, &zip).unwrap();
+    zip
+}
+
+/// [`HANDLER`] as `app.py`, zipped (by Python's zipfile: the harness
+/// zips a single bootstrap only).
+fn handler_zip(dir: &Path) -> PathBuf {
+    let source = dir.join("app.py");
+    std::fs::write(&source, HANDLER).unwrap();
+    let zip = dir.join("handler.zip");
+    let made = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; zipfile.ZipFile(sys.argv[2], 'w').write(sys.argv[1], 'app.py')",
+        ])
+        .arg(&source)
+        .arg(&zip)
+        .status()
+        .unwrap();
+    assert!(made.success());
     zip
 }
 
@@ -359,12 +422,13 @@ fn summary(report: &harness::supervisor::RunReport) -> Summary {
 /// goes to the on-failure destination; each timeout ends its environment.
 #[tokio::test]
 async fn a_timeout_ends_its_environment_and_the_mapping_bisects_and_retries() {
-    let lab = Lab::start(3, &[("SLOW_SECONDS", "5")], None).await;
+    let lab = Lab::start(Code::Bootstrap, 3, &[("SLOW_SECONDS", "5")], None).await;
     lab.put(&[("fast", 0), ("slow", 0)]).await;
     lab.map(MappingSettings {
         batch_size: 10,
         maximum_retry_attempts: 1,
         bisect: true,
+        report_batch_item_failures: false,
     })
     .await;
     let running = lab.run();
@@ -437,12 +501,13 @@ async fn a_timeout_ends_its_environment_and_the_mapping_bisects_and_retries() {
 /// batch to its destination.
 #[tokio::test]
 async fn a_function_that_exits_during_init_fails_as_an_unhandled_error() {
-    let lab = Lab::start(3, &[("EXIT_DURING_INIT", "1")], None).await;
+    let lab = Lab::start(Code::Bootstrap, 3, &[("EXIT_DURING_INIT", "1")], None).await;
     lab.put(&[("one", 0), ("two", 0)]).await;
     lab.map(MappingSettings {
         batch_size: 10,
         maximum_retry_attempts: 2,
         bisect: false,
+        report_batch_item_failures: false,
     })
     .await;
     let running = lab.run();
@@ -481,7 +546,13 @@ async fn a_function_that_exits_during_init_fails_as_an_unhandled_error() {
 /// to the destination. A changed variable reaches the next environment.
 #[tokio::test]
 async fn throttles_at_the_reserved_concurrency_never_spend_a_retry() {
-    let lab = Lab::start(3, &[("EACH_SECONDS", "0.3"), ("GREETING", "one")], Some(1)).await;
+    let lab = Lab::start(
+        Code::Bootstrap,
+        3,
+        &[("EACH_SECONDS", "0.3"), ("GREETING", "one")],
+        Some(1),
+    )
+    .await;
     let records = [
         ("a1", 0),
         ("b1", 1),
@@ -495,6 +566,7 @@ async fn throttles_at_the_reserved_concurrency_never_spend_a_retry() {
         batch_size: 1,
         maximum_retry_attempts: 0,
         bisect: false,
+        report_batch_item_failures: false,
     })
     .await;
     let running = lab.run();
@@ -548,4 +620,117 @@ async fn throttles_at_the_reserved_concurrency_never_spend_a_retry() {
     );
     assert_eq!(greeted("one").len(), 6);
     assert_reported(&read_logs(&lab.logs()));
+}
+
+/// A Python handler under AWS's runtime interface client, behind a mapping
+/// with batch size 4, ReportBatchItemFailures and 2 retries: every record
+/// processed once and each shard in order; a batch that fails at a record
+/// after some succeeded is retried from that record without spending a
+/// retry attempt; a record that always fails, alone, spends its attempt and
+/// 2 retries and goes to the destination, alone.
+#[tokio::test]
+async fn a_python_handler_under_awslambdaric_keeps_the_mappings_promises() {
+    let state = tempfile::tempdir().unwrap();
+    let lab = Lab::start(
+        Code::PythonHandler,
+        10,
+        &[("STATE_DIR", state.path().to_str().unwrap())],
+        None,
+    )
+    .await;
+    let mut written = Vec::new();
+    let kinesis = aws_sdk_kinesis::Client::new(&lab.sdk);
+    let mut poison_sequence = String::new();
+    for i in 0..24 {
+        let shard = i % 2;
+        let fail = match i {
+            5 | 10 => 1,
+            23 => 9,
+            _ => 0,
+        };
+        let id = format!("r{i}");
+        let put = kinesis
+            .put_record()
+            .stream_name(STREAM)
+            .partition_key("any")
+            .explicit_hash_key(if shard == 0 { "0" } else { SECOND_SHARD })
+            .data(Blob::new(
+                serde_json::json!({ "id": id, "fail": fail }).to_string(),
+            ))
+            .send()
+            .await
+            .unwrap();
+        if fail == 9 {
+            poison_sequence = put.sequence_number;
+        } else {
+            written.push(id);
+        }
+    }
+    lab.map(MappingSettings {
+        batch_size: 4,
+        maximum_retry_attempts: 2,
+        bisect: false,
+        report_batch_item_failures: true,
+    })
+    .await;
+    let running = lab.run();
+    let failed = lab.on_failure(1).await;
+    assert!(
+        eventually(Duration::from_secs(20), || printed(&read_logs(&lab.logs()))
+            .len()
+            >= written.len())
+        .await,
+        "{:#?}",
+        read_logs(&lab.logs())
+    );
+    let summary = summary(&running.stop().await);
+
+    let logs = read_logs(&lab.logs());
+    let lines = printed(&logs);
+    let mut ids: Vec<String> = lines
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    written.sort();
+    assert_eq!(ids, written, "each record processed exactly once");
+    let mut last: BTreeMap<String, String> = BTreeMap::new();
+    for line in super::function_lines(&lab.logs())
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let shard = line["shard"].as_str().unwrap().to_owned();
+        let sequence = line["sequence"].as_str().unwrap().to_owned();
+        if let Some(previous) = last.insert(shard.clone(), sequence.clone()) {
+            assert!(
+                mapping::sequence::compare(&previous, &sequence).is_lt(),
+                "{sequence} after {previous} on {shard}"
+            );
+        }
+    }
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    let batch = &failed[0]["KinesisBatchInfo"];
+    assert_eq!(
+        (
+            batch["batchSize"].as_u64(),
+            batch["startSequenceNumber"].as_str()
+        ),
+        (Some(1), Some(poison_sequence.as_str())),
+        "{failed:#?}"
+    );
+    // Re-invocations: r5's and r10's batches once each from the failed
+    // record (progress made: no attempt spent); the poison's batch once
+    // from the poison (likewise), then the poison alone fails its attempt
+    // and its 2 retries, and is given up: 5 in all, 6 partial failures.
+    assert_eq!(
+        (
+            summary.retries,
+            summary.partial_failures,
+            summary.processed,
+            summary.sent_to_destination
+        ),
+        (5, 6, 23, 1),
+        "{summary:?}"
+    );
+    assert_reported(&logs);
 }

@@ -106,6 +106,17 @@ fn defaults() -> MappingSettings {
 }
 
 impl MappingArgs {
+    /// The flags' settings checked without the emulators (the default
+    /// on-failure queue is theirs), so bad flags are refused first.
+    fn check(&self) -> anyhow::Result<()> {
+        let mut settings = self.settings(String::new())?;
+        if self.on_failure.is_none() {
+            settings.on_failure = None;
+        }
+        settings.validate()?;
+        Ok(())
+    }
+
     fn settings(&self, on_failure: String) -> anyhow::Result<MappingSettings> {
         anyhow::ensure!(
             self.maximum_retry_attempts >= -1 && self.maximum_record_age_seconds >= -1,
@@ -133,6 +144,7 @@ impl MappingArgs {
 
 impl ReplayArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        self.mapping.check()?;
         let environment = plumbing::require_environment()?;
         let sdk = plumbing::sdk(&environment).await;
         let on_failure_queue = plumbing::on_failure_queue_url(&environment).await?;

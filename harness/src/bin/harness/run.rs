@@ -28,10 +28,10 @@ pub struct RunArgs {
     /// How often, with --follow, the mappings and the alias are read again.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     refresh: Duration,
-    /// The function's code: the zip Terraform uploaded, run in execution environments under the Runtime API with the function's configuration (compared with the deployed CodeSha256) [default: target/lambda-host/bootstrap/bootstrap.zip, what `harness package` writes].
+    /// The function's code: the zip Terraform uploaded (compared with the deployed CodeSha256) or a folder (a Python function's sources), run in execution environments under the Runtime API with the function's configuration [default: target/lambda-host/bootstrap/bootstrap.zip, what `harness package` writes].
     #[arg(long, conflicts_with_all = ["in_process", "invoke_url"])]
     code: Option<PathBuf>,
-    /// Refuse a --code zip that is not the code deployed (its CodeSha256 differs) instead of saying so and running it.
+    /// Refuse code that may not be the code deployed (a zip whose CodeSha256 differs, a folder) instead of saying so and running it.
     #[arg(long)]
     strict: bool,
     /// Call the consumer library in this process (configured by the function's environment as deployed) instead of running its code.
@@ -88,18 +88,18 @@ impl RunArgs {
                 output: self.output.clone(),
             }
         } else {
-            let zip = self
+            let code = self
                 .code
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(crate::package::HOST_ZIP));
             anyhow::ensure!(
-                zip.is_file() || self.print_settings,
+                code.exists() || self.print_settings,
                 "no function code at {}: `harness package` builds it (`just deploy-local` does, and deploys it), or pass --code, or --in-process",
-                zip.display()
+                code.display()
             );
             let local = emulators::local_dir();
             Target::Environments {
-                zip,
+                code,
                 defaults: harness::environments::emulator_defaults(
                     &environment.aws_endpoint,
                     &environment.momento_endpoint,
@@ -200,6 +200,7 @@ fn show(change: Change) {
         } => eprintln!(
             "function {function}: THE LOCAL CODE IS NOT WHAT IS DEPLOYED (CodeSha256 {local} here, {deployed} deployed): running the local zip; `just deploy-local` deploys it, --strict refuses to run it"
         ),
+        Change::FunctionNote { function, note } => eprintln!("function {function}: {note}"),
         Change::FunctionFailed { function, error } => {
             eprintln!("function {function}: {error} (its invocations fail until this is fixed)");
         }
