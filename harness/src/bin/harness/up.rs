@@ -29,7 +29,7 @@ impl UpArgs {
         };
         let environment = local::up(self.backend, ports).await?;
         crate::status::print(&environment, false).await;
-        eprintln!("next: `harness provision`, then produce and `harness replay`; `harness down` stops everything");
+        eprintln!("next: `just deploy-local` (terraform/local applied here), produce, and `harness run`; or `harness provision`, produce and `harness replay`; `harness down` stops everything");
         Ok(())
     }
 }
