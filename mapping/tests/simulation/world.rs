@@ -146,6 +146,9 @@ pub struct World {
     /// and the parallelization factor of the mapping that sent them (redrive
     /// must be told it).
     pub pointers: Vec<(Value, Vec<StreamRecord>, u32)>,
+    /// A restart with a new parallelization factor regrouped the lanes: a
+    /// range given up after it may hold records the old lanes processed.
+    pub lanes_regrouped: bool,
     /// New-iterator reads of a shard still to be answered "gone".
     pub gone: BTreeMap<String, u32>,
     /// Crash after this many actions of the current step (a crash point
@@ -255,6 +258,7 @@ impl World {
             created: None,
             violations: Vec::new(),
             pointers: Vec::new(),
+            lanes_regrouped: false,
             gone: BTreeMap::new(),
             crash_after: None,
             actions_this_step: 0,
@@ -465,6 +469,9 @@ impl World {
             }
         }
         if Engine::restart_needed(&self.settings, &settings) {
+            if settings.parallelization_factor != self.settings.parallelization_factor {
+                self.lanes_regrouped = true;
+            }
             self.next_settings = Some(settings);
             self.stopping = true;
             return self.handle(Event::Stop);
