@@ -155,6 +155,7 @@ async fn a_rotated_key_reaches_the_running_consumer() {
     let mut config = env.config();
     config.l1_ttl = Duration::from_millis(1); // every batch reaches Momento
     config.momento_key_refresh = INTERVAL;
+    config.momento_timeout = Duration::from_secs(5); // no timeouts under load
     let (consumer, _captured) = env.consumer(&config).await;
     let batch = |round: u32| {
         let mut events = Events::new();
@@ -188,29 +189,37 @@ async fn a_rotated_key_reaches_the_running_consumer() {
     env.double.set_api_keys(Some(vec![NEW_SECRET.to_owned()]));
     let rotated = Instant::now();
 
-    let (mut hits_after, mut refused, mut first_hit) = (0, 0, None);
+    // Counted in batches, not timed: a loaded machine stretches each one.
+    let (mut first_refused, mut first_hit) = (None, None);
     let mut round = 100;
-    while rotated.elapsed() < 3 * INTERVAL && first_hit.is_none() {
+    while first_hit.is_none() {
+        assert!(
+            rotated.elapsed() < Duration::from_secs(20),
+            "Momento hits resume after the rotation"
+        );
         let result = consumer.handle(batch(round)).await;
-        round += 1;
         assert!(
             result.response.batch_item_failures.is_empty(),
             "no record fails while the key rotates"
         );
         assert_eq!(result.report.enriched, 3);
-        refused += result.report.lookups.momento_key_refused;
-        hits_after += result.report.lookups.momento_hits;
-        if hits_after > 0 {
-            first_hit = Some(rotated.elapsed());
+        if result.report.lookups.momento_key_refused > 0 {
+            first_refused.get_or_insert(round);
         }
+        if result.report.lookups.momento_hits > 0 {
+            first_hit = Some(round);
+        }
+        round += 1;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let first_hit = first_hit.expect("Momento hits resume after the rotation");
-    assert!(
-        first_hit <= INTERVAL + Duration::from_millis(500),
-        "within one re-read interval: {first_hit:?}"
+    let first_refused = first_refused.expect("the old key was refused first");
+    // The refused batch read SSM at once (never read before) and the next
+    // one used the new key.
+    assert_eq!(
+        first_hit.unwrap(),
+        first_refused + 1,
+        "the batch after the first refusal hits"
     );
-    assert!(refused > 0, "the old key was refused first");
     assert_eq!(consumer.lookup().totals().momento_key_refreshes, 1);
 
     let logs = logs.text();
@@ -218,6 +227,87 @@ async fn a_rotated_key_reaches_the_running_consumer() {
         logs.contains("SSM holds a new one"),
         "the rotation was logged"
     );
+    for secret in [SECRET, NEW_SECRET, api_key().as_str(), new_key.as_str()] {
+        assert!(!logs.contains(secret), "a key leaked into the logs");
+    }
+}
+
+/// A rotation the other way round: Momento refuses the old key before SSM
+/// holds the new one. The consumer reads the parameter again, finds the same
+/// key and skips Momento until the next read, again and again (no record
+/// failing); the refusals never open the breaker (three in one batch would,
+/// were they outages; its cool-down here is far longer than the test), so
+/// once SSM holds the new key the next read brings Momento's hits back.
+/// Counted, not timed: a loaded machine stretches every step.
+#[tokio::test]
+async fn a_key_refused_before_ssm_holds_the_new_one_never_opens_the_breaker() {
+    const NEW_SECRET: &str = "rotated-secret-52b8e1f3";
+    const INTERVAL: Duration = Duration::from_millis(500);
+    const PATIENCE: Duration = Duration::from_secs(20);
+    let logs = capture();
+    let env = Env::start().await;
+    let mut config = env.config();
+    config.l1_ttl = Duration::from_millis(1); // every batch reaches Momento
+    config.momento_key_refresh = INTERVAL;
+    config.momento_timeout = Duration::from_secs(5); // no timeouts under load
+    config.breaker_failures = 3;
+    config.breaker_cooldown = Duration::from_secs(120);
+    let (consumer, _captured) = env.consumer(&config).await;
+    let mut round = 0;
+    let mut handle = async || {
+        let mut events = Events::new();
+        for location in ["Car", "Diner", "House"] {
+            events.record(round, location);
+        }
+        round += 1;
+        let result = consumer.handle(events.build()).await;
+        assert!(
+            result.response.batch_item_failures.is_empty(),
+            "no record fails while Momento refuses the key"
+        );
+        assert_eq!(result.report.enriched, 3);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        result.report.lookups
+    };
+
+    // Momento revokes the key; SSM still holds it for three reads.
+    env.double.set_api_keys(Some(vec![NEW_SECRET.to_owned()]));
+    let revoked = Instant::now();
+    let mut refused_batches = 0;
+    while refused_batches < 3 {
+        assert!(
+            revoked.elapsed() < PATIENCE,
+            "Momento was asked again after each read of the same key ({refused_batches} refused batches so far)"
+        );
+        let lookups = handle().await;
+        if lookups.momento_key_refused > 0 {
+            refused_batches += 1;
+        }
+    }
+    assert_eq!(consumer.lookup().totals().momento_key_refreshes, 0);
+
+    let new_key = local_api_key(NEW_SECRET);
+    aws_sdk_ssm::Client::new(&env.sdk)
+        .put_parameter()
+        .name(&config.api_key_parameter)
+        .r#type(ParameterType::SecureString)
+        .value(&new_key)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    let updated = Instant::now();
+    while handle().await.momento_hits == 0 {
+        assert!(
+            updated.elapsed() < PATIENCE,
+            "Momento hits resume once SSM holds the new key"
+        );
+    }
+    let totals = consumer.lookup().totals();
+    assert_eq!(totals.breaker_opened, 0, "refusals are not an outage");
+    assert_eq!(totals.momento_key_refreshes, 1);
+    let logs = logs.text();
+    assert!(logs.contains("Momento refuses the key SSM holds"));
     for secret in [SECRET, NEW_SECRET, api_key().as_str(), new_key.as_str()] {
         assert!(!logs.contains(secret), "a key leaked into the logs");
     }

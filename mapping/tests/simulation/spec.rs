@@ -208,11 +208,15 @@ impl World {
         }
         if condition == Condition::RecordAgeExceeded.as_str() {
             // The rest of their batch is the same batch: it keeps its count.
+            // Not so the second half of a bisected batch whose first half
+            // was given up (seed 97724): a half starts its own count.
             let given_up = set_of(records);
             let inherited = self
                 .history
                 .iter()
-                .find(|(set, _)| set.len() > given_up.len() && set.starts_with(&given_up))
+                .find(|(set, history)| {
+                    !history.split && set.len() > given_up.len() && set.starts_with(&given_up)
+                })
                 .map(|(set, history)| (set[given_up.len()..].to_vec(), history.clone()));
             if let Some((rest, history)) = inherited {
                 self.history.insert(rest, history);
@@ -307,6 +311,7 @@ impl World {
             );
         } else if function_error && self.settings.bisect_on_error && records.len() > 1 {
             // Split, not a retry: the first half goes at once.
+            entry.split = true;
             let half = records.len() / 2;
             self.history.entry(set[..half].to_vec()).or_default();
             self.due

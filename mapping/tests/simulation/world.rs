@@ -97,6 +97,9 @@ pub struct SetHistory {
     pub failures: u32,
     /// MaximumRetryAttempts changed while this set was retried.
     pub retry_limit_changed: bool,
+    /// Bisected: its halves are batches of their own, and no rest of it
+    /// inherits its count.
+    pub split: bool,
     pub throttles: u32,
     /// When its last invocation returned.
     pub last: f64,
