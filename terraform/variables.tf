@@ -60,8 +60,9 @@ variable "reserved_concurrent_executions" {
   type        = number
 
   validation {
-    condition     = var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions
-    error_message = "reserved_concurrent_executions must be a whole number of at least 1 (0 would stop the consumer)."
+    # try: null (set explicitly, or a default of null) fails here too.
+    condition     = try(var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be a whole number of at least 1 (0 would stop the consumer; none would let it take the account's unreserved pool)."
   }
 }
 

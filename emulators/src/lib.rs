@@ -35,7 +35,7 @@ pub use local::{Aws, Emulators};
 pub use moto::{answers_http, find_or_install_moto, MotoServer};
 pub use names::Names;
 pub use provision::{provision, Provisioned, DEAD_LETTER_MAX_MESSAGE_BYTES};
-pub use stream::{create_stream, stream_records};
+pub use stream::{create_stream, stream_arn, stream_records};
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

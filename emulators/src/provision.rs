@@ -100,16 +100,7 @@ async fn create_stream(
             return Err(EmulatorError::aws("kinesis:CreateStream", e));
         }
     }
-    let summary = kinesis
-        .describe_stream_summary()
-        .stream_name(name)
-        .send()
-        .await
-        .map_err(|e| EmulatorError::aws("kinesis:DescribeStreamSummary", e))?;
-    Ok(summary
-        .stream_description_summary()
-        .map(|s| s.stream_arn().to_owned())
-        .unwrap_or_default())
+    crate::stream_arn(kinesis, name).await
 }
 
 async fn create_table(

@@ -26,6 +26,26 @@ pub async fn create_stream(
     Ok(kinesis)
 }
 
+/// The ARN of stream `name` (what an event-source mapping names).
+///
+/// # Errors
+/// If DescribeStreamSummary fails.
+pub async fn stream_arn(
+    kinesis: &aws_sdk_kinesis::Client,
+    name: &str,
+) -> Result<String, EmulatorError> {
+    let summary = kinesis
+        .describe_stream_summary()
+        .stream_name(name)
+        .send()
+        .await
+        .map_err(|e| EmulatorError::aws("kinesis:DescribeStreamSummary", e))?;
+    Ok(summary
+        .stream_description_summary()
+        .map(|s| s.stream_arn().to_owned())
+        .unwrap_or_default())
+}
+
 /// Every record in `stream`, shard by shard from the start, each with its
 /// shard id, in stream order within a shard.
 ///

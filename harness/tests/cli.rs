@@ -504,13 +504,7 @@ async fn redrive_delivers_exactly_what_a_mapping_with_lanes_and_a_filter_gave_up
             .unwrap();
         shard = put.shard_id;
     }
-    let described = kinesis
-        .describe_stream_summary()
-        .stream_name(STREAM)
-        .send()
-        .await
-        .unwrap();
-    stream_arn.push_str(described.stream_description_summary().unwrap().stream_arn());
+    stream_arn.push_str(&emulators::stream_arn(&kinesis, STREAM).await.unwrap());
     let filter = r#"{"partitionKey": [{"anything-but": ["dropped"]}]}"#;
     let mapping_flags = ["--parallelization-factor", "3", "--filter", filter];
     let replay = {
@@ -682,16 +676,7 @@ async fn a_deployed_redrive_invokes_the_alias_the_mapping_invokes() {
         shard = put.shard_id;
         sequences.push(put.sequence_number);
     }
-    let stream_arn = kinesis
-        .describe_stream_summary()
-        .stream_name("deployed")
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary()
-        .unwrap()
-        .stream_arn()
-        .to_owned();
+    let stream_arn = emulators::stream_arn(&kinesis, "deployed").await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = sqs
         .create_queue()
@@ -861,15 +846,9 @@ async fn harness_run_prints_the_applied_settings_and_refuses_what_it_cannot_run(
         .send()
         .await
         .unwrap();
-    let stream = aws_sdk_kinesis::Client::new(&local.sdk)
-        .describe_stream_summary()
-        .stream_name(STREAM)
-        .send()
+    let stream = emulators::stream_arn(&aws_sdk_kinesis::Client::new(&local.sdk), STREAM)
         .await
-        .unwrap()
-        .stream_description_summary
-        .unwrap()
-        .stream_arn;
+        .unwrap();
     let pattern = r#"{"data":{"read_location":["Car"]}}"#;
     lambda
         .create_event_source_mapping()

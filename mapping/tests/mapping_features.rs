@@ -796,15 +796,7 @@ async fn a_fan_out_consumer_arn_reads_its_stream() {
     let stream = stream(1).await;
     stream.put(&numbered(3, |i| format!("k{i}"))).await;
     let kinesis = aws_sdk_kinesis::Client::new(&stream.sdk);
-    let stream_arn = kinesis
-        .describe_stream_summary()
-        .stream_name(&stream.name)
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary
-        .unwrap()
-        .stream_arn;
+    let stream_arn = emulators::stream_arn(&kinesis, &stream.name).await.unwrap();
     let consumer = kinesis
         .register_stream_consumer()
         .stream_arn(&stream_arn)

@@ -60,6 +60,12 @@ run "no_reserved_concurrency_is_refused" {
   expect_failures = [var.reserved_concurrent_executions]
 }
 
+run "unreserved_concurrency_is_refused" {
+  command = plan
+  variables { reserved_concurrent_executions = null }
+  expect_failures = [var.reserved_concurrent_executions]
+}
+
 run "alarms_that_notify_nobody_are_refused" {
   command = plan
   variables { alarm_sns_topic_arns = [] }

@@ -624,15 +624,12 @@ async fn publish_with(sdk: &SdkConfig, function: &str, name: &str, value: &str) 
 
 /// A mapping of the stream to the function's alias `live`, AWS's defaults.
 async fn create_mapping(stack: &Stack) {
-    let stream = aws_sdk_kinesis::Client::new(&stack.sdk)
-        .describe_stream_summary()
-        .stream_name(&stack.names.stream)
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary
-        .unwrap()
-        .stream_arn;
+    let stream = emulators::stream_arn(
+        &aws_sdk_kinesis::Client::new(&stack.sdk),
+        &stack.names.stream,
+    )
+    .await
+    .unwrap();
     aws_sdk_lambda::Client::new(&stack.sdk)
         .create_event_source_mapping()
         .event_source_arn(stream)

@@ -160,15 +160,7 @@ impl Lab {
             .send()
             .await
             .unwrap();
-        let stream_arn = kinesis
-            .describe_stream_summary()
-            .stream_name(STREAM)
-            .send()
-            .await
-            .unwrap()
-            .stream_description_summary
-            .unwrap()
-            .stream_arn;
+        let stream_arn = emulators::stream_arn(&kinesis, STREAM).await.unwrap();
         let on_failure_url = aws_sdk_sqs::Client::new(&sdk)
             .create_queue()
             .queue_name("on-failure")
