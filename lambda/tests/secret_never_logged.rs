@@ -29,6 +29,20 @@ fn capture() -> Logs {
     .clone()
 }
 
+/// Writes SecureString parameter `name` (over any value it had), as an
+/// operator rotating the key does.
+async fn put_secure_string(env: &Env, name: &str, value: &str) {
+    aws_sdk_ssm::Client::new(&env.sdk)
+        .put_parameter()
+        .name(name)
+        .r#type(ParameterType::SecureString)
+        .value(value)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_api_key_appears_nowhere() {
     let logs = capture();
@@ -93,13 +107,7 @@ async fn the_api_key_appears_nowhere() {
         .unwrap();
     assert!(missing.to_string().contains("/does/not/exist"), "{missing}");
     let garbage = "not-a-momento-key-but-still-secret";
-    ssm.put_parameter()
-        .name("/garbage/key")
-        .r#type(ParameterType::SecureString)
-        .value(garbage)
-        .send()
-        .await
-        .unwrap();
+    put_secure_string(&env, "/garbage/key", garbage).await;
     bad.api_key_parameter = "/garbage/key".to_owned();
     let invalid = consumer::init(&bad, &env.sdk, consumer::Output::Stdout)
         .await
@@ -107,13 +115,12 @@ async fn the_api_key_appears_nowhere() {
         .unwrap();
     assert!(matches!(invalid, InitError::Momento(_)), "{invalid}");
     // The placeholder Terraform writes in out-of-band mode is refused by name.
-    ssm.put_parameter()
-        .name("/placeholder/key")
-        .r#type(ParameterType::SecureString)
-        .value("placeholder: set the real Momento API key out of band")
-        .send()
-        .await
-        .unwrap();
+    put_secure_string(
+        &env,
+        "/placeholder/key",
+        "placeholder: set the real Momento API key out of band",
+    )
+    .await;
     bad.api_key_parameter = "/placeholder/key".to_owned();
     let placeholder = consumer::init(&bad, &env.sdk, consumer::Output::Stdout)
         .await
@@ -177,15 +184,7 @@ async fn a_rotated_key_reaches_the_running_consumer() {
     assert!(hits > 0, "Momento answers before the rotation");
 
     let new_key = local_api_key(NEW_SECRET);
-    aws_sdk_ssm::Client::new(&env.sdk)
-        .put_parameter()
-        .name(&config.api_key_parameter)
-        .r#type(ParameterType::SecureString)
-        .value(&new_key)
-        .overwrite(true)
-        .send()
-        .await
-        .unwrap();
+    put_secure_string(&env, &config.api_key_parameter, &new_key).await;
     env.double.set_api_keys(Some(vec![NEW_SECRET.to_owned()]));
     let rotated = Instant::now();
 
@@ -287,15 +286,7 @@ async fn a_key_refused_before_ssm_holds_the_new_one_never_opens_the_breaker() {
     assert_eq!(consumer.lookup().totals().momento_key_refreshes, 0);
 
     let new_key = local_api_key(NEW_SECRET);
-    aws_sdk_ssm::Client::new(&env.sdk)
-        .put_parameter()
-        .name(&config.api_key_parameter)
-        .r#type(ParameterType::SecureString)
-        .value(&new_key)
-        .overwrite(true)
-        .send()
-        .await
-        .unwrap();
+    put_secure_string(&env, &config.api_key_parameter, &new_key).await;
     let updated = Instant::now();
     while handle().await.momento_hits == 0 {
         assert!(
