@@ -80,7 +80,7 @@ say "checkov -d terraform"
 # a justified one would be listed in .ci/parliament.yaml.
 say "parliament on the consumer role's rendered policies"
 if ! moto="$(command -v moto_server)"; then
-  venv_tool 'moto[server]' moto_server
+  venv_tool 'moto[server]==5.2.1' moto_server # as emulators::install::MOTO
   moto="$venv/bin/moto_server"
 fi
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

@@ -159,7 +159,14 @@ pub fn venv() -> PathBuf {
     crate::local_dir().join("venv")
 }
 
-/// `moto_server`: on `PATH`, else in `.local/venv`, installed there if missing.
+/// The moto this project's tests are run against. Pinned: moto 5.2.6 (the
+/// newest on 2026-12-07) enforces SQS's one PurgeQueue a minute, which the
+/// e2e poison-storm tests' queue proxy needs to purge more often, and a
+/// fresh machine's first run failed on it.
+pub const MOTO: &str = "moto[server]==5.2.1";
+
+/// `moto_server`: on `PATH`, else in `.local/venv`, installed there
+/// ([`MOTO`]) if missing.
 ///
 /// # Errors
 /// As [`python_tool`].
@@ -167,7 +174,7 @@ pub fn moto_server() -> Result<PathBuf, InstallError> {
     if let Some(found) = on_path("moto_server") {
         return Ok(found);
     }
-    python_tool(&venv(), "moto[server]", "moto_server").map(|(path, _)| path)
+    python_tool(&venv(), MOTO, "moto_server").map(|(path, _)| path)
 }
 
 /// The directory to put first on `PATH` so that `cargo lambda` runs:
